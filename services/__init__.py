@@ -1,0 +1,1 @@
+"""The three processes: wa_gateway, api and worker."""

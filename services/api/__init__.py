@@ -1,0 +1,1 @@
+"""api: receives the gateway's webhooks, queues them for the worker, proxies sends to the gateway."""

@@ -1,0 +1,58 @@
+"""create_app(settings): the api's FastAPI application; the lifespan owns Redis and the HTTP client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx
+from fastapi import FastAPI
+
+from services.api.deps import ApiState
+from services.api.routes import health, sessions, webhook
+from services.api.settings import ApiSettings
+from shared.batching import BatchStore
+from shared.http import BodyLimitMiddleware, install_error_handlers
+from shared.logging import get_logger
+from shared.queueing import inbound_queue
+from shared.redis_client import sync_client
+
+log = get_logger(__name__)
+
+GATEWAY_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+"""A send waits for WhatsApp's ack; the gateway answers 503 at once when not connected."""
+
+
+def create_app(settings: ApiSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = sync_client(settings.redis_url)
+        http = httpx.AsyncClient(timeout=GATEWAY_TIMEOUT, limits=httpx.Limits(max_connections=50))
+        app.state.api = ApiState(
+            settings=settings,
+            redis=client,
+            queue=inbound_queue(client, settings.company_id),
+            batches=BatchStore(client, settings.batch_idle_seconds, settings.batch_max_messages),
+            http=http,
+            redis_limiter=anyio.CapacityLimiter(settings.enqueue_threads),
+        )
+        log.info(
+            "api started",
+            company_id=settings.company_id,
+            standalone=settings.wa_standalone,
+            gateway=settings.gateway_url,
+        )
+        try:
+            yield
+        finally:
+            await http.aclose()
+            client.close()
+
+    app = FastAPI(title="ai-admin api", lifespan=lifespan)
+    app.add_middleware(BodyLimitMiddleware)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(webhook.router)
+    app.include_router(sessions.router)
+    return app

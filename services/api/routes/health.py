@@ -1,0 +1,61 @@
+"""``GET /health``: Redis, the gateway and the queue. Reads only; never touches WhatsApp."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import httpx
+import redis
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from services.api.deps import ApiState, StateDep
+
+router = APIRouter()
+
+GATEWAY_HEALTH_TIMEOUT = httpx.Timeout(3.0)
+
+
+def _redis_and_queue(state: ApiState) -> dict[str, Any]:
+    state.redis.ping()
+    return {
+        "queued": state.queue.count,
+        "scheduled": state.queue.scheduled_job_registry.count,
+        "failed": state.queue.failed_job_registry.count,
+    }
+
+
+@router.get("/health", response_model=None)
+async def health(state: StateDep) -> JSONResponse:
+    failing: list[str] = []
+    body: dict[str, Any] = {
+        "service": "api",
+        "companyId": state.settings.company_id,
+        "standalone": state.settings.wa_standalone,
+    }
+    try:
+        body["queue"] = await anyio.to_thread.run_sync(_redis_and_queue, state, limiter=state.redis_limiter)
+        body["redis"] = {"ok": True}
+    except redis.RedisError as error:
+        body["redis"] = {"ok": False, "error": str(error)}
+        failing.append("redis")
+    try:
+        response = await state.http.get(
+            f"{state.settings.gateway_url}/health", timeout=GATEWAY_HEALTH_TIMEOUT
+        )
+        gateway = response.json()
+        body["gateway"] = {
+            "ok": bool(gateway.get("connected")),
+            "status": gateway.get("status"),
+            "connected": gateway.get("connected"),
+            "url": state.settings.gateway_url,
+        }
+        if not gateway.get("connected"):
+            failing.append("whatsapp")
+    except (httpx.HTTPError, ValueError) as error:
+        body["gateway"] = {"ok": False, "error": f"{type(error).__name__}", "url": state.settings.gateway_url}
+        failing.append("gateway")
+    body["status"] = "ok" if not failing else "degraded"
+    body["failing"] = failing
+    return JSONResponse(body, status_code=200 if not failing else 503)

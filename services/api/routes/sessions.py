@@ -1,0 +1,73 @@
+"""``POST /api/whatsapp/sessions/{companyId}/send``: the worker's way to WhatsApp, through the gateway.
+
+In standalone mode the api never holds a WhatsApp session; it proxies to the gateway that owns it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import JSONResponse
+
+from services.api.deps import StateDep, require_api_key
+from shared.errors import UnknownCompany
+from shared.http import error_response
+from shared.logging import bound, get_logger
+from shared.models import ProxySendResult, SendRequest
+from shared.signing import API_KEY_HEADER
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/api/whatsapp", dependencies=[Depends(require_api_key)])
+
+CompanyIdPath = Annotated[str, Path(alias="companyId", pattern=r"^[A-Za-z0-9_-]{1,50}$")]
+
+
+@router.post("/sessions/{companyId}/send", response_model=None)
+async def send(
+    company_id: CompanyIdPath, request: SendRequest, state: StateDep
+) -> dict[str, Any] | JSONResponse:
+    if company_id != state.settings.company_id:
+        raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
+    headers = {}
+    api_key = state.settings.api_key.get_secret_value()
+    if api_key:
+        headers[API_KEY_HEADER] = api_key
+    gateway_url = state.settings.gateway_url
+    with bound(company_id=company_id, chat=request.phone, idempotency_key=request.idempotency_key):
+        try:
+            response = await state.http.post(
+                f"{gateway_url}/send",
+                json=request.model_dump(by_alias=True, exclude_none=True),
+                headers=headers,
+            )
+        except httpx.HTTPError as error:
+            log.error("Failed to send: wa-gateway is down", gateway=gateway_url, error=type(error).__name__)
+            return error_response(
+                503, f"wa-gateway is down or unreachable at {gateway_url}: {type(error).__name__}"
+            )
+        body = _json(response)
+        if response.status_code == 200:
+            result = ProxySendResult(
+                company_id=company_id,
+                phone=str(body.get("phone", request.phone)),
+                message_id=str(body["messageId"]),
+                timestamp=int(time.time() * 1000),
+                duplicate=bool(body.get("duplicate", False)),
+            )
+            return result.model_dump(by_alias=True)
+        reason = str(body.get("error") or response.text[:300] or f"gateway answered {response.status_code}")
+        log.warning("Failed to send", status=response.status_code, error=reason)
+        if response.status_code in (400, 401, 503):
+            return error_response(response.status_code, reason)
+        return error_response(502, f"wa-gateway answered {response.status_code}: {reason}")
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,1 @@
+"""wa-gateway: the only owner of the salon's WhatsApp session."""

@@ -1,0 +1,114 @@
+"""Delivers journalled inbound messages to the api's webhook, in batches, until each gets a 2xx.
+
+While the api is down or answering 5xx it retries with capped, jittered exponential backoff.
+A request the api rejects as malformed (400/413/422) is split, so one bad message can't hold
+back the others; a message rejected on its own is dead-lettered in the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from services.wa_gateway.journal import Journal, JournalEntry
+from services.wa_gateway.policy import reconnect_delay
+from services.wa_gateway.settings import GatewaySettings
+from shared.logging import bound, get_logger
+from shared.signing import API_KEY_HEADER, signed_headers
+
+WEBHOOK_PATH = "/webhook/whatsapp/batched"
+IDLE_WAKEUP_SECONDS = 300.0
+"""Without new messages the forwarder sleeps; this wakeup only prunes old journal rows."""
+REJECTED_STATUSES = frozenset({400, 413, 422})
+
+log = get_logger(__name__)
+
+
+class Forwarder:
+    def __init__(self, settings: GatewaySettings, journal: Journal, client: httpx.AsyncClient) -> None:
+        self._settings = settings
+        self._journal = journal
+        self._client = client
+        self._wakeup = asyncio.Event()
+        self.delivered = 0
+        self.failed_attempts = 0
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            self._wakeup.clear()
+            entries = await asyncio.to_thread(self._journal.pending, self._settings.forward_batch_size)
+            if not entries:
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), IDLE_WAKEUP_SECONDS)
+                except TimeoutError:
+                    await asyncio.to_thread(self._journal.prune)
+                continue
+            if await self._deliver(entries):
+                failures = 0
+                continue
+            failures += 1
+            self.failed_attempts += 1
+            delay = reconnect_delay(failures - 1, 0.5, self._settings.forward_retry_max_seconds)
+            backlog = await asyncio.to_thread(self._journal.backlog)
+            log.warning(
+                "Webhook delivery failed; retrying",
+                retry_in_seconds=round(delay, 2),
+                backlog=backlog.pending,
+                company_id=self._settings.company_id,
+            )
+            await asyncio.sleep(delay)
+
+    async def _deliver(self, entries: list[JournalEntry]) -> bool:
+        """True when every entry was settled (delivered or dead-lettered)."""
+        status = await self._post([entry.payload for entry in entries])
+        seqs = [entry.seq for entry in entries]
+        if status is not None and 200 <= status < 300:
+            await asyncio.to_thread(self._journal.mark_delivered, seqs)
+            self.delivered += len(entries)
+            for entry in entries:
+                with bound(
+                    company_id=self._settings.company_id,
+                    chat=entry.payload.get("from"),
+                    message_id=entry.payload.get("messageId"),
+                ):
+                    log.info("Message forwarded to webhook", batch_size=len(entries))
+            return True
+        if status in REJECTED_STATUSES:
+            if len(entries) > 1:
+                results = [await self._deliver([entry]) for entry in entries]
+                return all(results)
+            entry = entries[0]
+            await asyncio.to_thread(self._journal.mark_rejected, seqs, f"webhook answered {status}")
+            with bound(company_id=self._settings.company_id, message_id=entry.payload.get("messageId")):
+                log.error("Webhook rejected message; kept in the journal as rejected", status=status)
+            return True
+        return False
+
+    async def _post(self, messages: list[dict[str, Any]]) -> int | None:
+        body = json.dumps(
+            {"companyId": self._settings.company_id, "messages": messages}, ensure_ascii=False
+        ).encode()
+        headers = {"content-type": "application/json", "x-source": "wa-gateway"}
+        secret = self._settings.webhook_secret.get_secret_value()
+        if secret:
+            headers.update(signed_headers(secret, "POST", WEBHOOK_PATH, body))
+        api_key = self._settings.api_key.get_secret_value()
+        if api_key:
+            headers[API_KEY_HEADER] = api_key
+        try:
+            response = await self._client.post(
+                self._settings.api_url + WEBHOOK_PATH, content=body, headers=headers
+            )
+        except httpx.HTTPError as error:
+            log.warning("Webhook unreachable", error=f"{type(error).__name__}: {error}")
+            return None
+        if response.status_code >= 300:
+            log.warning("Webhook answered an error", status=response.status_code, body=response.text[:300])
+        return response.status_code

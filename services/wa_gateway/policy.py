@@ -1,0 +1,80 @@
+"""What the gateway does for each connection event: the whole policy, one row per event.
+
+The original's lesson: two owners of one session cause 440 (connection replaced), and
+reconnecting on 440 turns it into a storm. So a replaced or logged-out session is stopped
+and stays stopped until an operator acts; only transient failures are retried, with backoff.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+
+from services.wa_gateway.transport.base import TransportEventType
+
+
+class Action(Enum):
+    NONE = "none"
+    RECONNECT = "reconnect"
+    """Back off and connect again; skipped when the library reconnects by itself."""
+    STOP = "stop"
+    """Stop the client and never reconnect until an operator acts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    status: str
+    connected: bool
+    action: Action
+    level: str
+    log: str
+    publish: str | None
+
+
+CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
+    TransportEventType.CONNECTED: Rule(
+        "connected", True, Action.NONE, "info", "WhatsApp connected", "connected"
+    ),
+    TransportEventType.DISCONNECTED: Rule(
+        "disconnected", False, Action.RECONNECT, "warning", "WhatsApp disconnected", None
+    ),
+    TransportEventType.CONNECT_FAILED: Rule(
+        "disconnected", False, Action.RECONNECT, "warning", "WhatsApp connection failed", None
+    ),
+    TransportEventType.REPLACED: Rule(
+        "replaced",
+        False,
+        Action.STOP,
+        "error",
+        "Connection replaced (440): another client opened this WhatsApp session; not reconnecting."
+        " Find the other owner, then POST /reconnect or restart wa-gateway",
+        "connection_replaced",
+    ),
+    TransportEventType.LOGGED_OUT: Rule(
+        "logged_out",
+        False,
+        Action.STOP,
+        "error",
+        "WhatsApp logged out: the device was unlinked and its session store is gone; pair again",
+        "logout",
+    ),
+    TransportEventType.TEMPORARY_BAN: Rule(
+        "banned", False, Action.STOP, "error", "WhatsApp temporarily banned this number", "banned"
+    ),
+    TransportEventType.OUTDATED: Rule(
+        "outdated",
+        False,
+        Action.STOP,
+        "error",
+        "WhatsApp rejected the client as outdated (405): upgrade the neonize version",
+        "outdated",
+    ),
+}
+
+
+def reconnect_delay(attempt: int, minimum: float, maximum: float) -> float:
+    """Capped exponential backoff with jitter: about 5, 10, 20, 40, 60, 60 ... seconds."""
+    base = min(maximum, minimum * (2 ** min(attempt, 16)))
+    return float(min(maximum, base * random.uniform(0.8, 1.2)))

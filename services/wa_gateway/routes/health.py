@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter
+
+from services.wa_gateway.deps import GatewayDep
+
+router = APIRouter()
+
+
+@router.get("/health")
+async def health(gateway: GatewayDep) -> dict[str, Any]:
+    """Always 200: the body says what is wrong. Reads state only; never touches the connection."""
+    backlog = await asyncio.to_thread(gateway.journal.backlog)
+    return {
+        "service": "wa-gateway",
+        "companyId": gateway.settings.company_id,
+        **gateway.session.health(),
+        "journal": {
+            "backlog": backlog.pending,
+            "oldestAgeSeconds": None
+            if backlog.oldest_age_seconds is None
+            else round(backlog.oldest_age_seconds, 3),
+            "rejected": backlog.rejected,
+            "delivered": gateway.forwarder.delivered,
+            "failedAttempts": gateway.forwarder.failed_attempts,
+        },
+    }

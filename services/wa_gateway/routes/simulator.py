@@ -1,0 +1,49 @@
+"""Controls of the simulator transport; mounted only when WA_TRANSPORT=simulator."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import Field
+
+from services.wa_gateway.deps import GatewayDep, SimulatorDep
+from shared.models import CleanText, Identifier, WireModel
+from shared.phones import normalize_phone
+
+router = APIRouter(prefix="/simulator")
+
+
+class SimulatedInbound(WireModel):
+    from_: Annotated[str, Field(min_length=1, max_length=64)] = Field(alias="from")
+    message: Annotated[CleanText, Field(min_length=1, max_length=65536)]
+    push_name: Annotated[CleanText, Field(max_length=256)] | None = Field(None, alias="pushName")
+    message_id: Identifier | None = Field(None, alias="messageId")
+
+
+class SimulatedEvent(WireModel):
+    type: Literal["connected", "disconnected", "stream_replaced", "logged_out"]
+
+
+@router.post("/inbound")
+async def inbound(body: SimulatedInbound, gateway: GatewayDep, simulator: SimulatorDep) -> dict[str, Any]:
+    sender = normalize_phone(body.from_, gateway.settings.default_region)
+    message = await simulator.inbound(sender, body.message, body.push_name, body.message_id)
+    return {"success": True, "messageId": message.message_id, "from": sender}
+
+
+@router.get("/outbox")
+async def outbox(
+    simulator: SimulatorDep,
+    gateway: GatewayDep,
+    phone: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    normalized = normalize_phone(phone, gateway.settings.default_region) if phone else None
+    items = await simulator.outbox(normalized)
+    return {"messages": [item.as_json() for item in items]}
+
+
+@router.post("/event")
+async def event(body: SimulatedEvent, gateway: GatewayDep, simulator: SimulatorDep) -> dict[str, Any]:
+    await simulator.network_event(body.type)
+    return {"success": True, "status": gateway.session.state.status}

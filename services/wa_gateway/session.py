@@ -1,0 +1,257 @@
+"""The gateway's one WhatsApp session: status, metrics, the connection policy and sending.
+
+Health is passive: status changes only when the transport reports an event. Nothing here ever
+probes the connection, and sending never creates or reconnects a session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.wa_gateway.journal import Journal
+from services.wa_gateway.policy import CONNECTION_POLICY, Action, reconnect_delay
+from services.wa_gateway.settings import GatewaySettings
+from services.wa_gateway.transport.base import (
+    IncomingMessage,
+    SentMessage,
+    Transport,
+    TransportEvent,
+    TransportEventType,
+)
+from shared.errors import WhatsAppNotConnected
+from shared.logging import bound, get_logger
+
+log = get_logger(__name__)
+
+Publisher = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Metrics:
+    messages_sent: int = 0
+    messages_received: int = 0
+    errors: int = 0
+    failed_reconnects: int = 0
+    qr_codes_generated: int = 0
+    last_error: str | None = None
+
+    def as_json(self, connected: bool) -> dict[str, Any]:
+        return {
+            "totalSessions": 1,
+            "activeConnections": 1 if connected else 0,
+            "messagesSent": self.messages_sent,
+            "messagesReceived": self.messages_received,
+            "errors": self.errors,
+            "failedReconnects": self.failed_reconnects,
+            "qrCodesGenerated": self.qr_codes_generated,
+            "lastError": self.last_error,
+        }
+
+
+@dataclass
+class SessionState:
+    status: str = "starting"
+    connected: bool = False
+    phone_number: str | None = None
+    reason: str | None = None
+    qr: str | None = None
+    since: float = field(default_factory=time.time)
+
+
+class WhatsAppSession:
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        transport: Transport,
+        journal: Journal,
+        on_journalled: Callable[[], None],
+        publish: Publisher,
+    ) -> None:
+        self.settings = settings
+        self.transport = transport
+        self.journal = journal
+        self.state = SessionState()
+        self.metrics = Metrics()
+        self._on_journalled = on_journalled
+        self._publish = publish
+        self._connect_task: asyncio.Task[None] | None = None
+        self._send_locks: dict[str, asyncio.Lock] = {}
+        self._stopping = False
+        transport.set_event_handler(self.handle_event)
+
+    # --- lifecycle ---
+
+    def start(self) -> None:
+        """Connect in the background with backoff; the HTTP server is up meanwhile."""
+        self._stopping = False
+        if self._connect_task is None or self._connect_task.done():
+            self._connect_task = asyncio.create_task(self._connect_with_backoff(), name="wa-connect")
+
+    async def _connect_with_backoff(self) -> None:
+        attempt = 0
+        while not self._stopping:
+            self._set(status="connecting", connected=False)
+            try:
+                await self.transport.connect()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # any failure to connect is retried; only events stop us
+                self.metrics.failed_reconnects += 1
+                self.metrics.last_error = str(error)
+                delay = reconnect_delay(
+                    attempt, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds
+                )
+                self._set(status="disconnected", connected=False, reason=str(error))
+                log.warning(
+                    "WhatsApp connect failed; retrying",
+                    error=str(error),
+                    retry_in_seconds=round(delay, 1),
+                    failed_reconnects=self.metrics.failed_reconnects,
+                    company_id=self.settings.company_id,
+                )
+                attempt += 1
+                await asyncio.sleep(delay)
+
+    async def reconnect(self) -> None:
+        """Operator action: stop whatever is left and connect again."""
+        await self._stop_connect_task()
+        await self.transport.stop()
+        log.info("Reconnect requested by operator", company_id=self.settings.company_id)
+        self.start()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        await self._stop_connect_task()
+        await self.transport.stop()
+        self._set(status="stopped", connected=False)
+
+    async def _stop_connect_task(self) -> None:
+        if self._connect_task is not None and not self._connect_task.done():
+            self._connect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connect_task
+        self._connect_task = None
+
+    def _set(self, **changes: Any) -> None:
+        for key, value in changes.items():
+            setattr(self.state, key, value)
+        self.state.since = time.time()
+
+    # --- events from the transport ---
+
+    async def handle_event(self, event: TransportEvent) -> None:
+        if event.type is TransportEventType.MESSAGE and event.message is not None:
+            await self._journal_message(event.message)
+            return
+        if event.type is TransportEventType.QR:
+            self.metrics.qr_codes_generated += 1
+            self._set(status="qr", qr=event.qr)
+            return
+        rule = CONNECTION_POLICY.get(event.type)
+        if rule is None:
+            log.info("WhatsApp event", wa_event=event.type.value, company_id=self.settings.company_id)
+            return
+        phone = event.phone_number or self.state.phone_number
+        self._set(status=rule.status, connected=rule.connected, reason=event.reason, phone_number=phone)
+        if not rule.connected:
+            self.metrics.last_error = f"{rule.status}: {event.reason or ''}".strip(": ")
+        getattr(log, rule.level)(
+            rule.log, wa_event=event.type.value, reason=event.reason, company_id=self.settings.company_id
+        )
+        if rule.action is Action.STOP:
+            await self.transport.stop()
+        elif rule.action is Action.RECONNECT and not (
+            event.type is TransportEventType.DISCONNECTED and self.transport.reconnects_after_disconnect
+        ):
+            self.start()
+        if rule.publish:
+            await self._publish(
+                {
+                    "type": rule.publish,
+                    "companyId": self.settings.company_id,
+                    "phoneNumber": phone,
+                    "reason": event.reason,
+                    "timestamp": int(time.time() * 1000),
+                }
+            )
+
+    async def _journal_message(self, message: IncomingMessage) -> None:
+        with bound(company_id=self.settings.company_id, chat=message.chat, message_id=message.message_id):
+            if message.from_me or message.chat == self.transport.own_phone:
+                log.debug("Skipping the salon's own message")
+                return
+            payload = {
+                "from": message.chat,
+                "message": message.text,
+                "messageId": message.message_id,
+                "timestamp": message.timestamp_ms,
+                "type": message.kind,
+                "pushName": message.push_name,
+            }
+            is_new = await asyncio.to_thread(self.journal.append, message.message_id, payload)
+            if not is_new:
+                log.info("Duplicate delivery from WhatsApp ignored")
+                return
+            self.metrics.messages_received += 1
+            log.info(
+                "New message from", push_name=message.push_name, kind=message.kind, length=len(message.text)
+            )
+            self._on_journalled()
+
+    # --- sending ---
+
+    async def send_text(self, phone: str, text: str, idempotency_key: str | None) -> tuple[SentMessage, bool]:
+        """Send once per idempotency key; returns (message, was_duplicate)."""
+        if idempotency_key is None:
+            return await self._send_now(phone, text), False
+        lock = self._send_locks.setdefault(idempotency_key, asyncio.Lock())
+        try:
+            async with lock:
+                existing = await asyncio.to_thread(self.journal.sent_message_id, idempotency_key)
+                if existing is not None:
+                    log.info("Repeated send suppressed", idempotency_key=idempotency_key, message_id=existing)
+                    return SentMessage(message_id=existing, timestamp=int(time.time())), True
+                sent = await self._send_now(phone, text)
+                await asyncio.to_thread(self.journal.record_sent, idempotency_key, sent.message_id, phone)
+                return sent, False
+        finally:
+            if not lock.locked():
+                self._send_locks.pop(idempotency_key, None)
+
+    async def _send_now(self, phone: str, text: str) -> SentMessage:
+        if not self.state.connected:
+            raise WhatsAppNotConnected(f"WhatsApp is not connected (status: {self.state.status})")
+        try:
+            sent = await self.transport.send_text(phone, text)
+        except Exception as error:
+            self.metrics.errors += 1
+            self.metrics.last_error = str(error)
+            raise
+        self.metrics.messages_sent += 1
+        return sent
+
+    async def send_reaction(self, phone: str, message_id: str, emoji: str) -> SentMessage:
+        if not self.state.connected:
+            raise WhatsAppNotConnected(f"WhatsApp is not connected (status: {self.state.status})")
+        return await self.transport.send_reaction(phone, message_id, emoji)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": self.state.status,
+            "connected": self.state.connected,
+            "phoneNumber": self.state.phone_number,
+            "reason": self.state.reason,
+            "transport": self.transport.name,
+            "metrics": self.metrics.as_json(self.state.connected),
+        }
+
+
+def encode_event(event: dict[str, Any]) -> str:
+    return json.dumps(event, ensure_ascii=False)

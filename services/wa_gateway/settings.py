@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+
+from shared.config import CommonSettings
+
+
+class GatewaySettings(CommonSettings):
+    wa_transport: Literal["simulator", "neonize"] = Field("simulator", alias="WA_TRANSPORT")
+    simulator_phone_number: str = Field("79990000000", alias="SIMULATOR_PHONE_NUMBER")
+    forward_batch_size: int = Field(50, ge=1, le=500, alias="FORWARD_BATCH_SIZE")
+    forward_retry_max_seconds: float = Field(30.0, gt=0, le=3600, alias="FORWARD_RETRY_MAX_SECONDS")
+    reconnect_min_seconds: float = Field(5.0, gt=0, le=600, alias="WA_RECONNECT_MIN_SECONDS")
+    reconnect_max_seconds: float = Field(60.0, gt=0, le=3600, alias="WA_RECONNECT_MAX_SECONDS")
+    whatsapp_phone_number: str = Field(
+        "", validation_alias=AliasChoices("WHATSAPP_PHONE_NUMBER"), alias="WHATSAPP_PHONE_NUMBER"
+    )

@@ -1,0 +1,39 @@
+"""Replies go out through the api's send proxy, one httpx client per process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from shared.errors import PermanentError, UpstreamUnavailable, WhatsAppNotConnected
+from shared.signing import API_KEY_HEADER
+
+SEND_TIMEOUT = httpx.Timeout(45.0, connect=5.0)
+
+
+class ApiSender:
+    def __init__(self, api_url: str, api_key: str) -> None:
+        headers = {API_KEY_HEADER: api_key} if api_key else {}
+        self._client = httpx.Client(base_url=api_url, timeout=SEND_TIMEOUT, headers=headers)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def send_text(self, company_id: str, phone: str, text: str, idempotency_key: str) -> dict[str, Any]:
+        try:
+            response = self._client.post(
+                f"/api/whatsapp/sessions/{company_id}/send",
+                json={"phone": phone, "message": text, "idempotencyKey": idempotency_key},
+            )
+        except httpx.HTTPError as error:
+            raise UpstreamUnavailable(f"api unreachable: {type(error).__name__}: {error}") from error
+        if response.status_code == 200:
+            body: dict[str, Any] = response.json()
+            return body
+        detail = response.text[:300]
+        if response.status_code == 503:
+            raise WhatsAppNotConnected(f"send proxy answered 503: {detail}")
+        if response.status_code >= 500 or response.status_code == 429:
+            raise UpstreamUnavailable(f"send proxy answered {response.status_code}: {detail}")
+        raise PermanentError(f"send proxy refused the message ({response.status_code}): {detail}")

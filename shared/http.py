@@ -1,0 +1,136 @@
+"""HTTP conventions shared by the gateway and the api.
+
+Bad input always gets a 4xx JSON body ``{success: false, error}`` that names the field and the
+problem; a body over the limit gets 413 before any handler runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import InvalidInput, NotAuthenticated, UnknownCompany
+from shared.logging import get_logger
+
+MAX_BODY_BYTES = 1024 * 1024
+
+log = get_logger(__name__)
+
+
+def error_response(status: int, error: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"success": False, "error": error, **extra}, status_code=status)
+
+
+def describe_validation(errors: Sequence[Any]) -> tuple[int, str]:
+    """(status, message) for pydantic errors: 400 for unreadable JSON, else 422 naming the field."""
+    first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        return 400, "request body is not valid JSON"
+    location = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "path", "query"))
+    message = str(first.get("msg", "invalid request"))
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    if first.get("type") == "extra_forbidden":
+        message = "unknown field"
+    if not location and first.get("type") in ("model_attributes_type", "dict_type", "model_type"):
+        return 422, "request body must be a JSON object"
+    if first.get("type") == "missing" and not location:
+        return 422, "request body is required"
+    return 422, f"{location}: {message}" if location else message
+
+
+def install_error_handlers(app: FastAPI, validation_status: int | None = None) -> None:
+    """Map every failure to a JSON body; ``validation_status`` forces one status for bad input."""
+
+    async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        status, message = describe_validation(exc.errors())
+        return error_response(validation_status or status, message)
+
+    async def on_invalid_input(_request: Request, exc: Exception) -> JSONResponse:
+        return error_response(validation_status or 422, str(exc))
+
+    async def on_unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
+        return error_response(401, str(exc))
+
+    async def on_unknown_company(_request: Request, exc: Exception) -> JSONResponse:
+        return error_response(404, str(exc))
+
+    async def on_http(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return error_response(exc.status_code, str(exc.detail))
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("Unhandled error", path=request.url.path, error=repr(exc), exc_info=exc)
+        return error_response(500, "internal error; see the service log")
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(InvalidInput, on_invalid_input)
+    app.add_exception_handler(NotAuthenticated, on_unauthenticated)
+    app.add_exception_handler(UnknownCompany, on_unknown_company)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+class BodyLimitMiddleware:
+    """Reject bodies over ``max_bytes`` with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._reject(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(413, f"request body is larger than {self.max_bytes} bytes")
+        await response(scope, receive, send)
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """Parse a request body that must be a JSON object, raising InvalidInput otherwise."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidInput("request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return data

@@ -1,0 +1,52 @@
+"""Phone numbers as WhatsApp sees them: E.164 digits without the plus sign."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from shared.errors import InvalidPhone
+
+_JID_SUFFIXES = ("@s.whatsapp.net", "@c.us")
+
+
+def normalize_phone(raw: str, default_region: str = "RU") -> str:
+    """``+7 (900) 123-45-67``, ``89001234567`` or ``79001234567@s.whatsapp.net`` -> ``79001234567``.
+
+    Raises InvalidPhone with a message that names what is wrong.
+    """
+    text = raw.strip()
+    for suffix in _JID_SUFFIXES:
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+    text = text.split(":", 1)[0]  # a device suffix such as 79001234567:12
+    if not text or not any(ch.isdigit() for ch in text):
+        raise InvalidPhone(f"phone {raw!r} has no digits")
+    if "@" in text:
+        raise InvalidPhone(f"phone {raw!r} is not a personal WhatsApp number")
+    digits_only = "".join(ch for ch in text if ch.isdigit())
+    candidates = [text]
+    if not text.startswith("+") and len(digits_only) >= 11:
+        # Bare international digits are what WhatsApp itself uses; try them before the national form.
+        candidates.insert(0, "+" + digits_only)
+    parsed = None
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, default_region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            parsed = number
+            break
+        if parsed is None and phonenumbers.is_possible_number(number):
+            parsed = number
+    if parsed is None:
+        raise InvalidPhone(f"phone {raw!r} is not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+
+
+def is_valid_phone(raw: str, default_region: str = "RU") -> bool:
+    try:
+        normalize_phone(raw, default_region)
+    except InvalidPhone:
+        return False
+    return True

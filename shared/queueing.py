@@ -1,0 +1,61 @@
+"""How flush jobs are put on RQ: by dotted path, with the JSON serializer and one retry policy.
+
+The api never imports worker code; it names the job function as a string.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import redis
+from rq import Queue, Retry
+from rq.serializers import JSONSerializer
+
+from shared import redis_keys
+
+FLUSH_JOB = "services.worker.tasks.flush_chat"
+
+JOB_TIMEOUT_SECONDS = 120
+"""One batch: up to three AI attempts of 30 s plus the sends. supervisord's stopwaitsecs is longer."""
+
+RETRY_INTERVALS_SECONDS = [5, 15, 30]
+"""Transient failures (AI timeout, api or gateway down) are retried with these pauses."""
+
+RESULT_TTL_SECONDS = 600
+"""Most flushes find nothing to do; their results are only worth keeping for a quick look."""
+FAILURE_TTL_SECONDS = 7 * 24 * 3600
+
+
+def inbound_queue(connection: redis.Redis, company_id: str) -> Queue:
+    return Queue(redis_keys.inbound_queue(company_id), connection=connection, serializer=JSONSerializer)
+
+
+def flush_job_id(company_id: str, chat: str, due: datetime) -> str:
+    """Readable in ``rq info``: which chat, when due; the random tail keeps every job distinct."""
+    return f"flush-{redis_keys.chat_token(company_id, chat)}-{int(due.timestamp() * 1000)}-{secrets.token_hex(3)}"
+
+
+def schedule_flush(
+    queue: Queue,
+    company_id: str,
+    chat: str,
+    delay_seconds: float,
+    pipeline: redis.client.Pipeline | None = None,
+) -> None:
+    """Schedule a flush of ``chat`` after ``delay_seconds`` (0 or less: enqueue now)."""
+    due = datetime.now(UTC) + timedelta(seconds=max(delay_seconds, 0.0))
+    job = queue.create_job(
+        FLUSH_JOB,
+        args=(company_id, chat),
+        job_id=flush_job_id(company_id, chat, due),
+        timeout=JOB_TIMEOUT_SECONDS,
+        result_ttl=RESULT_TTL_SECONDS,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),
+        description=f"flush chat {chat} of company {company_id}",
+    )
+    if delay_seconds <= 0:
+        queue.enqueue_job(job, pipeline=pipeline)
+    else:
+        queue.schedule_job(job, due, pipeline=pipeline)
