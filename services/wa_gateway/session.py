@@ -83,6 +83,8 @@ class WhatsAppSession:
         self._connect_task: asyncio.Task[None] | None = None
         self._send_locks: dict[str, asyncio.Lock] = {}
         self._stopping = False
+        self._failed_attempts = 0
+        """Consecutive failures since the last CONNECTED; drives the backoff, never a tight loop."""
         transport.set_event_handler(self.handle_event)
 
     # --- lifecycle ---
@@ -94,8 +96,16 @@ class WhatsAppSession:
             self._connect_task = asyncio.create_task(self._connect_with_backoff(), name="wa-connect")
 
     async def _connect_with_backoff(self) -> None:
-        attempt = 0
         while not self._stopping:
+            if self._failed_attempts:
+                delay = self._next_delay()
+                log.info(
+                    "Reconnecting to WhatsApp after backoff",
+                    retry_in_seconds=round(delay, 1),
+                    failed_reconnects=self._failed_attempts,
+                    company_id=self.settings.company_id,
+                )
+                await asyncio.sleep(delay)
             self._set(status="connecting", connected=False)
             try:
                 await self.transport.connect()
@@ -103,26 +113,30 @@ class WhatsAppSession:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # any failure to connect is retried; only events stop us
-                self.metrics.failed_reconnects += 1
-                self.metrics.last_error = str(error)
-                delay = reconnect_delay(
-                    attempt, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds
-                )
-                self._set(status="disconnected", connected=False, reason=str(error))
-                log.warning(
-                    "WhatsApp connect failed; retrying",
-                    error=str(error),
-                    retry_in_seconds=round(delay, 1),
-                    failed_reconnects=self.metrics.failed_reconnects,
-                    company_id=self.settings.company_id,
-                )
-                attempt += 1
-                await asyncio.sleep(delay)
+                self._record_failure(str(error))
+
+    def _next_delay(self) -> float:
+        return reconnect_delay(
+            self._failed_attempts - 1, self.settings.reconnect_min_seconds, self.settings.reconnect_max_seconds
+        )
+
+    def _record_failure(self, reason: str) -> None:
+        self._failed_attempts += 1
+        self.metrics.failed_reconnects += 1
+        self.metrics.last_error = reason
+        self._set(status="disconnected", connected=False, reason=reason)
+        log.warning(
+            "WhatsApp connect failed; retrying with backoff",
+            error=reason,
+            failed_reconnects=self.metrics.failed_reconnects,
+            company_id=self.settings.company_id,
+        )
 
     async def reconnect(self) -> None:
         """Operator action: stop whatever is left and connect again."""
         await self._stop_connect_task()
         await self.transport.stop()
+        self._failed_attempts = 0
         log.info("Reconnect requested by operator", company_id=self.settings.company_id)
         self.start()
 
@@ -155,6 +169,11 @@ class WhatsAppSession:
             self._set(status="qr", qr=event.qr)
             return
         rule = CONNECTION_POLICY.get(event.type)
+        if event.type is TransportEventType.CONNECTED:
+            self._failed_attempts = 0
+        if event.type is TransportEventType.CONNECT_FAILED:
+            self._failed_attempts += 1
+            self.metrics.failed_reconnects += 1
         if rule is None:
             log.info("WhatsApp event", wa_event=event.type.value, company_id=self.settings.company_id)
             return

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
 from shared.config import CommonSettings
 
@@ -14,6 +14,9 @@ class GatewaySettings(CommonSettings):
     forward_retry_max_seconds: float = Field(30.0, gt=0, le=3600, alias="FORWARD_RETRY_MAX_SECONDS")
     reconnect_min_seconds: float = Field(5.0, gt=0, le=600, alias="WA_RECONNECT_MIN_SECONDS")
     reconnect_max_seconds: float = Field(60.0, gt=0, le=3600, alias="WA_RECONNECT_MAX_SECONDS")
-    whatsapp_phone_number: str = Field(
-        "", validation_alias=AliasChoices("WHATSAPP_PHONE_NUMBER"), alias="WHATSAPP_PHONE_NUMBER"
-    )
+    whatsapp_phone_number: str = Field("", alias="WHATSAPP_PHONE_NUMBER")
+    use_pairing_code: bool = Field(False, alias="USE_PAIRING_CODE")
+    wa_session_db: str = Field("", alias="WA_SESSION_DB")
+    """A sqlite path or a postgres DSN; empty means DATA_DIR/whatsapp-<COMPANY_ID>.sqlite."""
+    wa_allow_groups: bool = Field(False, alias="WA_ALLOW_GROUPS")
+    qr_expiry_seconds: float = Field(25.0, gt=0, le=600, alias="WA_QR_EXPIRY_SECONDS")

@@ -16,6 +16,7 @@ class TransportEventType(StrEnum):
     REPLACED = "replaced"
     LOGGED_OUT = "logged_out"
     QR = "qr"
+    QR_EXPIRED = "qr_expired"
     PAIRED = "paired"
     TEMPORARY_BAN = "temporary_ban"
     OUTDATED = "outdated"
