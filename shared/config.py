@@ -24,9 +24,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 class CommonSettings(BaseSettings):
     """Variables every service reads. Names and aliases match the original's ``.env``."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     app_env: Literal["development", "test", "production"] = Field("development", alias="APP_ENV")
     company_id: str = Field("962302", alias="COMPANY_ID")

@@ -24,9 +24,7 @@ LOG_FILE_MAX_BYTES = 20 * 1024 * 1024
 """Rotation size: the original filled a disk with 17 GB of unrotated logs."""
 LOG_FILE_BACKUPS = 5
 
-_SECRET_FIELDS = frozenset(
-    {"api_key", "webhook_secret", "x-api-key", "x-signature", "authorization", "password"}
-)
+_SECRET_FIELDS = frozenset({"api_key", "webhook_secret", "x-api-key", "x-signature", "authorization", "password"})
 
 
 def _redact_secrets(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -61,9 +59,7 @@ def configure_logging(service: str, settings: CommonSettings) -> None:
         )
 
     json_renderer = structlog.processors.JSONRenderer()
-    console_json = settings.log_format == "json" or (
-        settings.log_format == "auto" and settings.app_env == "production"
-    )
+    console_json = settings.log_format == "json" or (settings.log_format == "auto" and settings.app_env == "production")
     file_handler = logging.handlers.RotatingFileHandler(
         Path(settings.log_dir) / f"{service}.json.log",
         maxBytes=LOG_FILE_MAX_BYTES,
@@ -76,9 +72,7 @@ def configure_logging(service: str, settings: CommonSettings) -> None:
         formatter(
             json_renderer
             if console_json
-            else structlog.dev.ConsoleRenderer(
-                colors=False, exception_formatter=structlog.dev.plain_traceback
-            )
+            else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
         )
     )
     root = logging.getLogger()

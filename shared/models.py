@@ -27,9 +27,7 @@ def _no_control_characters(value: str) -> str:
 
 
 CleanText = Annotated[str, AfterValidator(_no_control_characters)]
-MessageText = Annotated[
-    str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(_no_control_characters)
-]
+MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(_no_control_characters)]
 CompanyIdField = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,50}$")]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:=+/-]+$")]
 
@@ -42,9 +40,7 @@ class InboundMessage(WireModel):
     """One message a client wrote to the salon, as the gateway forwards it."""
 
     from_: Annotated[str, Field(min_length=1, max_length=64)] = Field(alias="from")
-    message: Annotated[CleanText, Field(max_length=65536)] = Field(
-        validation_alias=AliasChoices("message", "body")
-    )
+    message: Annotated[CleanText, Field(max_length=65536)] = Field(validation_alias=AliasChoices("message", "body"))
     message_id: Identifier = Field(alias="messageId", validation_alias=AliasChoices("messageId", "id"))
     timestamp: Annotated[int, Field(ge=0)] | None = None
     type: Annotated[str, Field(max_length=32)] = "text"

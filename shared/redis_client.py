@@ -27,9 +27,7 @@ def check_reachable(url: str) -> None:
     try:
         client.ping()
     except redis.RedisError as error:
-        raise ConfigurationError(
-            f"REDIS_URL: cannot reach Redis at {_without_password(url)}: {error}"
-        ) from None
+        raise ConfigurationError(f"REDIS_URL: cannot reach Redis at {_without_password(url)}: {error}") from None
     finally:
         client.close()
 

@@ -47,9 +47,7 @@ def ingest(
     outcomes = results[: len(messages)]
     added = [m for m, outcome in zip(messages, outcomes, strict=True) if outcome != -1]
     duplicates = [m for m, outcome in zip(messages, outcomes, strict=True) if outcome == -1]
-    full_chats = {
-        m.chat for m, length in zip(messages, outcomes, strict=True) if length >= store.max_messages
-    }
+    full_chats = {m.chat for m, length in zip(messages, outcomes, strict=True) if length >= store.max_messages}
     for chat in full_chats:
         # A full buffer need not wait for silence. Best effort: the delayed flush is already stored.
         with contextlib.suppress(redis.RedisError):

@@ -92,9 +92,7 @@ class Forwarder:
         return False
 
     async def _post(self, messages: list[dict[str, Any]]) -> int | None:
-        body = json.dumps(
-            {"companyId": self._settings.company_id, "messages": messages}, ensure_ascii=False
-        ).encode()
+        body = json.dumps({"companyId": self._settings.company_id, "messages": messages}, ensure_ascii=False).encode()
         headers = {"content-type": "application/json", "x-source": "wa-gateway"}
         secret = self._settings.webhook_secret.get_secret_value()
         if secret:
@@ -103,9 +101,7 @@ class Forwarder:
         if api_key:
             headers[API_KEY_HEADER] = api_key
         try:
-            response = await self._client.post(
-                self._settings.api_url + WEBHOOK_PATH, content=body, headers=headers
-            )
+            response = await self._client.post(self._settings.api_url + WEBHOOK_PATH, content=body, headers=headers)
         except httpx.HTTPError as error:
             log.warning("Webhook unreachable", error=f"{type(error).__name__}: {error}")
             return None

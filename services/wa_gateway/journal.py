@@ -115,8 +115,7 @@ class Journal:
     def record_sent(self, idempotency_key: str, message_id: str, phone: str) -> None:
         with self._store.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO sent (idempotency_key, message_id, phone, created_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO sent (idempotency_key, message_id, phone, created_at) VALUES (?, ?, ?, ?)",
                 (idempotency_key, message_id, phone, time.time()),
             )
 
@@ -127,7 +126,5 @@ class Journal:
                 "DELETE FROM inbound WHERE state = 'delivered' AND settled_at < ?",
                 (now - DELIVERED_RETENTION_SECONDS,),
             ).rowcount
-            removed += db.execute(
-                "DELETE FROM sent WHERE created_at < ?", (now - SENT_KEY_RETENTION_SECONDS,)
-            ).rowcount
+            removed += db.execute("DELETE FROM sent WHERE created_at < ?", (now - SENT_KEY_RETENTION_SECONDS,)).rowcount
         return removed

@@ -34,9 +34,7 @@ class Rule:
 
 
 CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
-    TransportEventType.CONNECTED: Rule(
-        "connected", True, Action.NONE, "info", "WhatsApp connected", "connected"
-    ),
+    TransportEventType.CONNECTED: Rule("connected", True, Action.NONE, "info", "WhatsApp connected", "connected"),
     TransportEventType.DISCONNECTED: Rule(
         "disconnected", False, Action.RECONNECT, "warning", "WhatsApp disconnected", None
     ),

@@ -219,9 +219,7 @@ class WhatsAppSession:
                 log.info("Duplicate delivery from WhatsApp ignored")
                 return
             self.metrics.messages_received += 1
-            log.info(
-                "New message from", push_name=message.push_name, kind=message.kind, length=len(message.text)
-            )
+            log.info("New message from", push_name=message.push_name, kind=message.kind, length=len(message.text))
             self._on_journalled()
 
     # --- sending ---

@@ -33,9 +33,7 @@ def main() -> None:
         maintenance_interval=settings.worker_maintenance_interval_seconds,
         job_monitoring_interval=JOB_MONITORING_INTERVAL_SECONDS,
     )
-    log.info(
-        "worker started", company_id=settings.company_id, queue=queue.name, ai_provider=settings.ai_provider
-    )
+    log.info("worker started", company_id=settings.company_id, queue=queue.name, ai_provider=settings.ai_provider)
     worker.work(with_scheduler=True, logging_level=settings.log_level)
 
 

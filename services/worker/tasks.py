@@ -75,9 +75,7 @@ def answer_batch(context: WorkerContext, batch: Batch) -> None:
             for index, part in enumerate(parts):
                 if index:
                     time.sleep(context.settings.reply_part_gap_seconds)
-                result = context.sender.send_text(
-                    batch.company_id, batch.chat, part, idempotency_key(batch.id, index)
-                )
+                result = context.sender.send_text(batch.company_id, batch.chat, part, idempotency_key(batch.id, index))
                 log.info(
                     "Reply sent",
                     part=index + 1,

@@ -41,9 +41,7 @@ async def health(state: StateDep) -> JSONResponse:
         body["redis"] = {"ok": False, "error": str(error)}
         failing.append("redis")
     try:
-        response = await state.http.get(
-            f"{state.settings.gateway_url}/health", timeout=GATEWAY_HEALTH_TIMEOUT
-        )
+        response = await state.http.get(f"{state.settings.gateway_url}/health", timeout=GATEWAY_HEALTH_TIMEOUT)
         gateway = response.json()
         body["gateway"] = {
             "ok": bool(gateway.get("connected")),

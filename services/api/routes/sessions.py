@@ -26,9 +26,7 @@ CompanyIdPath = Annotated[str, Path(alias="companyId", pattern=r"^[A-Za-z0-9_-]{
 
 
 @router.post("/sessions/{companyId}/send", response_model=None)
-async def send(
-    company_id: CompanyIdPath, request: SendRequest, state: StateDep
-) -> dict[str, Any] | JSONResponse:
+async def send(company_id: CompanyIdPath, request: SendRequest, state: StateDep) -> dict[str, Any] | JSONResponse:
     if company_id != state.settings.company_id:
         raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
     headers = {}
@@ -45,9 +43,7 @@ async def send(
             )
         except httpx.HTTPError as error:
             log.error("Failed to send: wa-gateway is down", gateway=gateway_url, error=type(error).__name__)
-            return error_response(
-                503, f"wa-gateway is down or unreachable at {gateway_url}: {type(error).__name__}"
-            )
+            return error_response(503, f"wa-gateway is down or unreachable at {gateway_url}: {type(error).__name__}")
         body = _json(response)
         if response.status_code == 200:
             result = ProxySendResult(

@@ -20,9 +20,7 @@ async def health(gateway: GatewayDep) -> dict[str, Any]:
         **gateway.session.health(),
         "journal": {
             "backlog": backlog.pending,
-            "oldestAgeSeconds": None
-            if backlog.oldest_age_seconds is None
-            else round(backlog.oldest_age_seconds, 3),
+            "oldestAgeSeconds": None if backlog.oldest_age_seconds is None else round(backlog.oldest_age_seconds, 3),
             "rejected": backlog.rejected,
             "delivered": gateway.forwarder.delivered,
             "failedAttempts": gateway.forwarder.failed_attempts,

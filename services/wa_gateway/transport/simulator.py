@@ -138,9 +138,7 @@ class SimulatorTransport:
 
     # --- the simulator's own controls, served under /simulator/* ---
 
-    async def inbound(
-        self, sender: str, text: str, push_name: str | None, message_id: str | None
-    ) -> IncomingMessage:
+    async def inbound(self, sender: str, text: str, push_name: str | None, message_id: str | None) -> IncomingMessage:
         message = IncomingMessage(
             chat=sender,
             sender=sender,

@@ -20,7 +20,6 @@ class EmbeddedProvider:
         if len(quoted) > MAX_QUOTE_CHARS:
             quoted = quoted[: MAX_QUOTE_CHARS - 1] + "…"
         text = (
-            f"{greeting} Мы получили ваше сообщение: «{quoted}».\n\n"
-            "Администратор салона ответит вам в ближайшее время."
+            f"{greeting} Мы получили ваше сообщение: «{quoted}».\n\nАдминистратор салона ответит вам в ближайшее время."
         )
         return AIResponse(text=text, provider=self.name)
