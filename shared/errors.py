@@ -7,6 +7,7 @@
      │    └── StoreUnavailable       Redis or the journal could not be reached
      └── PermanentError          retrying the same call can never succeed
           ├── InvalidInput           the caller sent something malformed
+          │    ├── UnreadableBody     not JSON at all (400 rather than 422)
           │    └── InvalidPhone
           ├── NotAuthenticated       a missing or wrong signature or API key
           ├── UnknownCompany         this deployment does not serve that company
@@ -44,6 +45,10 @@ class PermanentError(AiAdminError):
 
 class InvalidInput(PermanentError):
     """The request is malformed; the message names the field and the problem."""
+
+
+class UnreadableBody(InvalidInput):
+    """The body can't be parsed as JSON; nothing in it can be named."""
 
 
 class InvalidPhone(InvalidInput):

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import InvalidInput, NotAuthenticated, UnknownCompany
+from shared.errors import InvalidInput, NotAuthenticated, UnknownCompany, UnreadableBody
 from shared.logging import get_logger
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -55,7 +55,8 @@ def install_error_handlers(app: FastAPI, validation_status: int | None = None) -
         return error_response(validation_status or status, message)
 
     async def on_invalid_input(_request: Request, exc: Exception) -> JSONResponse:
-        return error_response(validation_status or 422, str(exc))
+        status = 400 if isinstance(exc, UnreadableBody) else 422
+        return error_response(validation_status or status, str(exc))
 
     async def on_unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
         return error_response(401, str(exc))
@@ -130,7 +131,7 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InvalidInput("request body is not valid JSON") from None
+        raise UnreadableBody("request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")
     return data

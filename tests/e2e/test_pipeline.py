@@ -1,0 +1,62 @@
+"""A client's message travels gateway → api → Redis/RQ → worker → api → gateway, as real processes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import httpx
+
+from tests.support.services import Stack
+from tests.support.waiting import wait_for
+
+CLIENT = "79001234567"
+
+
+def test_a_message_injected_into_the_simulator_gets_its_reply_in_the_outbox(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack()
+    stack.start()
+
+    message_id = stack.client_writes(CLIENT, "Хочу записаться на маникюр", push_name="Аня")
+
+    replies = wait_for(lambda: stack.outbox(CLIENT), 60, "a reply in the simulator's outbox")
+    assert replies[0]["to"] == CLIENT
+    assert replies[0]["kind"] == "text"
+    assert "Хочу записаться на маникюр" in replies[0]["text"]
+    assert "Аня" in replies[0]["text"]
+
+    # One grep for the message id follows it through all three services.
+    for service, phrase in (
+        ("wa-gateway", "New message from"),
+        ("wa-gateway", "Message forwarded to webhook"),
+        ("api", "Message queued for the worker"),
+        ("worker", "Processing message"),
+    ):
+        lines = [
+            json.loads(line)
+            for line in (stack.root / "log" / f"{service}.json.log").read_text().splitlines()
+            if message_id in line
+        ]
+        assert any(line["event"] == phrase for line in lines), f"{service} never logged {phrase!r}"
+        assert all(line.get("company_id") == "962302" for line in lines if line["event"] == phrase)
+
+
+def test_every_service_reports_healthy_once_the_stack_is_up(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack()
+    stack.start()
+
+    gateway = stack.gateway_health()
+    assert gateway["service"] == "wa-gateway"
+    assert gateway["companyId"] == "962302"
+    assert gateway["connected"] is True
+    assert set(gateway["metrics"]) >= {
+        "totalSessions",
+        "activeConnections",
+        "messagesSent",
+        "messagesReceived",
+        "errors",
+    }
+
+    api = httpx.get(f"{stack.api_url}/health", timeout=10)
+    assert api.status_code == 200
+    assert api.json()["failing"] == []

@@ -1,0 +1,177 @@
+"""The three services started as real processes, the way supervisord starts them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.ports import free_port
+from tests.support.waiting import wait_for
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+MODULES = {"wa-gateway": "services.wa_gateway", "api": "services.api", "worker": "services.worker"}
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", MODULES[self.name]],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, signum: int) -> None:
+        if self.process is not None and self.process.poll() is None:
+            # The whole process group, as supervisord's killasgroup does (RQ work horses included).
+            os.killpg(self.process.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL the process and its children: a crash, not a shutdown."""
+        self.signal(signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait(10)
+
+    def stop(self, timeout: float = 20) -> int | None:
+        if self.process is None:
+            return None
+        self.signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@dataclass
+class Stack:
+    """gateway + api + worker against one Redis, on free ports, with their own DATA_DIR and LOG_DIR."""
+
+    root: Path
+    redis_url: str
+    overrides: dict[str, str] = field(default_factory=dict)
+    api_port: int = field(default_factory=free_port)
+    gateway_port: int = field(default_factory=free_port)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("WA_", "API_", "BAILEYS_"))}
+        env.update(
+            {
+                "PYTHONPATH": str(REPO_ROOT),
+                "PYTHONUNBUFFERED": "1",
+                "APP_ENV": "test",
+                "REDIS_URL": self.redis_url,
+                "API_PORT": str(self.api_port),
+                "WA_GATEWAY_PORT": str(self.gateway_port),
+                "DATA_DIR": str(self.root / "data"),
+                "LOG_DIR": str(self.root / "log"),
+                "LOG_FORMAT": "json",
+                "BATCH_IDLE_SECONDS": "1",
+                "REPLY_PART_GAP_SECONDS": "0",
+                "WA_RECONNECT_MIN_SECONDS": "0.5",
+                "WA_RECONNECT_MAX_SECONDS": "2",
+                "FORWARD_RETRY_MAX_SECONDS": "2",
+                "WORKER_MAINTENANCE_INTERVAL": "5",
+            }
+        )
+        env.update(self.overrides)
+        for name in MODULES:
+            self.services[name] = ServiceProcess(name, dict(env), self.root / "out" / f"{name}.out")
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def start(self, *names: str) -> None:
+        for name in names or tuple(MODULES):
+            self.services[name].start()
+        for name in names or tuple(MODULES):
+            self.wait_ready(name)
+
+    def wait_ready(self, name: str) -> None:
+        service = self.services[name]
+        if name == "worker":
+            wait_for(
+                lambda: "started with PID" in service.output() or not service.running,
+                30,
+                "the worker to start",
+            )
+            assert service.running, f"worker exited:\n{service.output()[-3000:]}"
+            return
+        url = self.gateway_url if name == "wa-gateway" else self.api_url
+        wait_for(
+            lambda: _answers(f"{url}/health") or not service.running,
+            30,
+            f"{name} to answer /health",
+        )
+        assert service.running, f"{name} exited:\n{service.output()[-3000:]}"
+
+    def restart(self, name: str) -> None:
+        self.services[name].stop()
+        self.services[name].start()
+        self.wait_ready(name)
+
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+
+    # --- the simulator: what a client writes, and what WhatsApp received ---
+
+    def client_writes(self, phone: str, text: str, message_id: str | None = None, push_name: str | None = None) -> str:
+        body: dict[str, Any] = {"from": phone, "message": text}
+        if message_id:
+            body["messageId"] = message_id
+        if push_name:
+            body["pushName"] = push_name
+        response = httpx.post(f"{self.gateway_url}/simulator/inbound", json=body, timeout=10)
+        response.raise_for_status()
+        return str(response.json()["messageId"])
+
+    def outbox(self, phone: str | None = None) -> list[dict[str, Any]]:
+        params = {"phone": phone} if phone else {}
+        response = httpx.get(f"{self.gateway_url}/simulator/outbox", params=params, timeout=10)
+        response.raise_for_status()
+        messages: list[dict[str, Any]] = response.json()["messages"]
+        return messages
+
+    def gateway_health(self) -> dict[str, Any]:
+        body: dict[str, Any] = httpx.get(f"{self.gateway_url}/health", timeout=10).json()
+        return body
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code in (200, 503)
+    except httpx.HTTPError:
+        return False
