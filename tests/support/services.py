@@ -25,6 +25,8 @@ class ServiceProcess:
     name: str
     env: dict[str, str]
     log_path: Path
+    cwd: Path
+    """Not the repository: a developer's .env there must not leak into the test's settings."""
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -32,7 +34,7 @@ class ServiceProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", MODULES[self.name]],
-            cwd=REPO_ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -81,6 +83,7 @@ class Stack:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
         env = {key: value for key, value in os.environ.items() if not key.startswith(("WA_", "API_", "BAILEYS_"))}
         env.update(
             {
@@ -103,7 +106,7 @@ class Stack:
         )
         env.update(self.overrides)
         for name in MODULES:
-            self.services[name] = ServiceProcess(name, dict(env), self.root / "out" / f"{name}.out")
+            self.services[name] = ServiceProcess(name, dict(env), self.root / "out" / f"{name}.out", self.root)
 
     @property
     def api_url(self) -> str:

@@ -1,0 +1,131 @@
+"""deploy/supervisord.conf runs the stack: three programs RUNNING, health answers, supervisorctl works.
+
+The real config file is used from a scratch copy of the repository layout (symlinks), so the
+test gets its own var/ directory and never touches a stack a developer has running.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer
+from tests.support.services import REPO_ROOT
+from tests.support.waiting import wait_for
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    root = tmp_path / "checkout"
+    (root / "deploy").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "deploy" / "supervisord.conf", root / "deploy" / "supervisord.conf")
+    for name in ("services", "shared", ".venv"):
+        (root / name).symlink_to(REPO_ROOT / name)
+    for directory in ("log", "run", "data", "redis", "supervisor"):
+        (root / "var" / directory).mkdir(parents=True)
+    return root
+
+
+def environment(redis_url: str, api_port: int, gateway_port: int) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
+    env.update(
+        {
+            "REDIS_URL": redis_url,
+            "API_PORT": str(api_port),
+            "WA_GATEWAY_PORT": str(gateway_port),
+            "LOG_DIR": "var/log",
+            "DATA_DIR": "var/data",
+        }
+    )
+    return env
+
+
+def supervisorctl(root: Path, *args: str) -> str:
+    result = subprocess.run(
+        [str(REPO_ROOT / ".venv/bin/supervisorctl"), "-c", str(root / "deploy/supervisord.conf"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return result.stdout
+
+
+@pytest.fixture
+def running_stack(checkout: Path, redis_url: str) -> Iterator[tuple[Path, int, int]]:
+    api_port, gateway_port = free_port(), free_port()
+    supervisord = subprocess.Popen(
+        [str(REPO_ROOT / ".venv/bin/supervisord"), "-n", "-c", str(checkout / "deploy/supervisord.conf")],
+        cwd=checkout,
+        env=environment(redis_url, api_port, gateway_port),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    yield checkout, api_port, gateway_port
+    supervisorctl(checkout, "shutdown")
+    try:
+        supervisord.wait(60)
+    except subprocess.TimeoutExpired:
+        supervisord.kill()
+
+
+def test_the_stack_comes_up_under_supervisord_and_supervisorctl_controls_it(
+    running_stack: tuple[Path, int, int],
+) -> None:
+    root, api_port, gateway_port = running_stack
+    health = wait_for(
+        lambda: httpx.get(f"http://127.0.0.1:{gateway_port}/health", timeout=2).json(), 30, "gateway /health"
+    )
+    assert health["service"] == "wa-gateway"
+
+    def all_running() -> str | None:
+        status = supervisorctl(root, "status")
+        lines = [line for line in status.splitlines() if line.strip()]
+        return status if len(lines) == 3 and all("RUNNING" in line for line in lines) else None
+
+    status = wait_for(all_running, 30, "three programs RUNNING")
+    assert {line.split()[0] for line in status.splitlines()} == {"wa-gateway", "api", "worker"}
+
+    assert "api: started" in supervisorctl(root, "restart", "api")
+    wait_for(lambda: httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=2).status_code == 200, 30, "api")
+    assert "worker" in supervisorctl(root, "tail", "worker") or (root / "var/log/worker.out.log").exists()
+    assert (root / "var/log/wa-gateway.json.log").exists()
+
+
+def test_without_a_redis_at_redis_url_the_stack_runs_its_own(checkout: Path, tmp_path: Path) -> None:
+    port = free_port()
+    program = checkout / "var/supervisor/redis.conf"
+    env = environment(f"redis://127.0.0.1:{port}/0", free_port(), free_port())
+    result = subprocess.run(
+        [str(REPO_ROOT / ".venv/bin/python"), "-m", "shared.cli", "redis-plan", "--program-file", str(program)],
+        cwd=checkout,
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"--port {port}" in program.read_text()
+    assert "--appendonly yes" in program.read_text()
+
+    server = RedisServer(tmp_path / "external")
+    server.start()
+    try:
+        env["REDIS_URL"] = server.url
+        subprocess.run(
+            [str(REPO_ROOT / ".venv/bin/python"), "-m", "shared.cli", "redis-plan", "--program-file", str(program)],
+            cwd=checkout,
+            env={**env, "PYTHONPATH": str(REPO_ROOT)},
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
+        assert not program.exists()
+    finally:
+        server.stop()

@@ -1,0 +1,84 @@
+"""The per-chat batch buffer in Redis: atomic ingest, idle window, crash-safe in-flight batch."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+
+from shared.batching import BatchStore, BufferedMessage
+
+COMPANY = "962302"
+CHAT = "79001234567"
+
+
+def message(message_id: str, text: str = "hi") -> BufferedMessage:
+    return BufferedMessage(CHAT, text, message_id, None, "text", "Аня")
+
+
+def ingest(store: BatchStore, client: redis.Redis, *messages: BufferedMessage) -> list[int]:
+    with client.pipeline(transaction=True) as pipe:
+        pipe.multi()
+        for item in messages:
+            store.ingest(pipe, COMPANY, item)
+        return list(pipe.execute())
+
+
+def test_a_redelivered_message_id_is_stored_once(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, idle_seconds=0, max_messages=10)
+    assert ingest(store, redis_client, message("m1"), message("m1")) == [1, -1]
+    assert ingest(store, redis_client, message("m1")) == [-1]
+    batch = store.take(COMPANY, CHAT).batch
+    assert batch is not None and [m.message_id for m in batch.messages] == ["m1"]
+
+
+def test_a_batch_waits_for_the_chat_to_fall_silent(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, idle_seconds=0.5, max_messages=10)
+    ingest(store, redis_client, message("m1", "Здравствуйте"), message("m2", "на завтра"))
+    waiting = store.take(COMPANY, CHAT)
+    assert waiting.outcome == "wait"
+    assert 0 < waiting.wait_ms <= 500
+    time.sleep(waiting.wait_ms / 1000 + 0.05)
+    taken = store.take(COMPANY, CHAT)
+    assert taken.batch is not None
+    assert taken.batch.text == "Здравствуйте на завтра"
+    assert taken.batch.last_message_id == "m2"
+
+
+def test_a_full_buffer_is_taken_without_waiting_and_only_up_to_the_maximum(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, idle_seconds=60, max_messages=3)
+    ingest(store, redis_client, *(message(f"m{i}") for i in range(5)))
+    first = store.take(COMPANY, CHAT).batch
+    assert first is not None and len(first.messages) == 3
+    store.finish(first)
+    assert store.take(COMPANY, CHAT).outcome == "wait"
+
+
+def test_an_unfinished_batch_is_handed_out_again_with_the_same_id(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, idle_seconds=0, max_messages=10)
+    ingest(store, redis_client, message("m1"))
+    first = store.take(COMPANY, CHAT).batch
+    ingest(store, redis_client, message("m2"))
+    again = store.take(COMPANY, CHAT).batch
+    assert first is not None and again is not None
+    assert again.id == first.id
+    assert [m.message_id for m in again.messages] == ["m1"]
+    assert store.finish(again)
+    after = store.take(COMPANY, CHAT).batch
+    assert after is not None and [m.message_id for m in after.messages] == ["m2"]
+
+
+def test_an_empty_chat_has_nothing_to_take(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, idle_seconds=0, max_messages=10)
+    assert store.take(COMPANY, CHAT).outcome == "empty"
+
+
+def test_a_chat_lock_admits_one_holder_and_lets_it_re_enter(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, idle_seconds=0, max_messages=10)
+    assert store.acquire_chat(COMPANY, CHAT, "job-a", 10_000)
+    assert not store.acquire_chat(COMPANY, CHAT, "job-b", 10_000)
+    assert store.acquire_chat(COMPANY, CHAT, "job-a", 10_000)
+    store.release_chat(COMPANY, CHAT, "job-b")
+    assert not store.acquire_chat(COMPANY, CHAT, "job-b", 10_000)
+    store.release_chat(COMPANY, CHAT, "job-a")
+    assert store.acquire_chat(COMPANY, CHAT, "job-b", 10_000)

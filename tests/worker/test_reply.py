@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from services.worker.ai.base import AIRequest
+from services.worker.ai.embedded import EmbeddedProvider
+from services.worker.reply import idempotency_key, reply_parts
+from shared.models import MAX_MESSAGE_CHARS
+
+
+def test_think_and_respond_tags_are_stripped_and_blank_lines_split_messages() -> None:
+    text = "[THINK]the client wants a slot[/THINK][RESPOND]Здравствуйте!\n\nЕсть время завтра в 10:00.[/RESPOND]"
+    assert reply_parts(text) == ["Здравствуйте!", "Есть время завтра в 10:00."]
+
+
+def test_a_part_longer_than_whatsapp_allows_is_cut_at_a_space() -> None:
+    parts = reply_parts("слово " * 1500)
+    assert len(parts) == 3
+    assert all(len(part) <= MAX_MESSAGE_CHARS for part in parts)
+    assert " ".join(parts).split() == ["слово"] * 1500
+
+
+def test_idempotency_keys_are_stable_per_batch_and_part() -> None:
+    assert idempotency_key("abc", 0) == idempotency_key("abc", 0)
+    assert idempotency_key("abc", 0) != idempotency_key("abc", 1)
+
+
+def test_the_embedded_provider_greets_by_name_and_quotes_the_batch() -> None:
+    reply = EmbeddedProvider().reply(AIRequest("962302", "79001234567", "Хочу на маникюр", "Аня", 1))
+    assert reply.text.startswith("Здравствуйте, Аня!")
+    assert "Хочу на маникюр" in reply.text
