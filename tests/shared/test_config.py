@@ -69,7 +69,9 @@ def run_service(module: str, tmp_path: os.PathLike[str], **env: str) -> subproce
 
 
 @pytest.mark.parametrize("module", ["services.api", "services.wa_gateway", "services.worker"])
-def test_a_process_with_a_bad_port_exits_with_one_line_and_no_traceback(module: str, tmp_path: os.PathLike[str]) -> None:
+def test_a_process_with_a_bad_port_exits_with_one_line_and_no_traceback(
+    module: str, tmp_path: os.PathLike[str]
+) -> None:
     result = run_service(module, tmp_path, API_PORT="not-a-port", REDIS_URL="redis://127.0.0.1:1/0")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1

@@ -8,7 +8,10 @@ BODY = b'{"messages":[]}'
 
 def test_a_request_signed_with_the_shared_secret_verifies() -> None:
     headers = signed_headers(SECRET, "POST", "/webhook/whatsapp/batched", BODY)
-    assert verify(SECRET, "POST", "/webhook/whatsapp/batched", BODY, headers["x-signature"], headers["x-timestamp"]) is None
+    assert (
+        verify(SECRET, "POST", "/webhook/whatsapp/batched", BODY, headers["x-signature"], headers["x-timestamp"])
+        is None
+    )
 
 
 def test_the_signature_covers_method_path_timestamp_and_body() -> None:
