@@ -31,6 +31,9 @@ def main() -> None:
         connection=connection,
         serializer=JSONSerializer,
         maintenance_interval=settings.worker_maintenance_interval_seconds,
+        # RQ runs maintenance only between blocking dequeues, which last worker_ttl - 15 s
+        # (405 s by default): shorten them, or an abandoned job waits up to seven minutes.
+        worker_ttl=settings.worker_maintenance_interval_seconds + 15,
         job_monitoring_interval=JOB_MONITORING_INTERVAL_SECONDS,
     )
     log.info("worker started", company_id=settings.company_id, queue=queue.name, ai_provider=settings.ai_provider)

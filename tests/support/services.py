@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -52,9 +53,22 @@ class ServiceProcess:
             os.killpg(self.process.pid, signum)
 
     def kill(self) -> None:
-        """SIGKILL the process and its children: a crash, not a shutdown."""
-        self.signal(signal.SIGKILL)
+        """SIGKILL the process and every descendant: a crash (or the OOM killer), not a shutdown.
+
+        RQ puts each work horse in a session of its own, so a process-group kill would miss it.
+        """
+        if self.process is None:
+            return
+        doomed = [self.process.pid, *descendants(self.process.pid)]
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def kill_main_process_only(self) -> None:
+        """SIGKILL the service's own process; children it forked keep running, orphaned."""
         if self.process is not None:
+            self.process.kill()
             self.process.wait(10)
 
     def stop(self, timeout: float = 20) -> int | None:
@@ -171,6 +185,26 @@ class Stack:
     def gateway_health(self) -> dict[str, Any]:
         body: dict[str, Any] = httpx.get(f"{self.gateway_url}/health", timeout=10).json()
         return body
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child)
+    return found
 
 
 def _answers(url: str) -> bool:

@@ -1,0 +1,176 @@
+"""No message lost, no reply sent twice: each test breaks a real process and counts the replies.
+
+The embedded AI answers every batch with two messages (a greeting that quotes the batch, then a
+promise that an administrator will follow up), so "answered exactly once" means exactly those
+two messages in the client's outbox, each once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.redis_server import RedisServer
+from tests.support.services import Stack
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.slow
+
+REPLY_PARTS = 2
+
+
+def answered_once(stack: Stack, phone: str, text: str) -> bool:
+    """True once the client has its reply; fails if any part went out twice."""
+    outbox = stack.outbox(phone)
+    texts = [item["text"] for item in outbox]
+    assert len(texts) == len(set(texts)), f"{phone} got a reply twice: {texts}"
+    if len(texts) < REPLY_PARTS:
+        return False
+    assert len(texts) == REPLY_PARTS, f"{phone} got {len(texts)} messages: {texts}"
+    assert text in texts[0]
+    return True
+
+
+def processing_lines(stack: Stack) -> list[dict[str, object]]:
+    log = stack.root / "log" / "worker.json.log"
+    return [json.loads(line) for line in log.read_text().splitlines() if '"Processing message"' in line]
+
+
+def test_messages_that_arrive_while_the_api_is_down_for_a_minute_are_all_answered_once(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    stack.start()
+    stack.services["api"].stop()
+    phones = [f"7900{index:07d}" for index in range(100)]
+    for index, phone in enumerate(phones):
+        stack.client_writes(phone, f"Сообщение номер {index}")
+    assert stack.gateway_health()["journal"]["backlog"] == 100
+    time.sleep(60)
+    assert stack.gateway_health()["journal"]["backlog"] == 100
+
+    stack.services["api"].start()
+    stack.wait_ready("api")
+
+    for index, phone in enumerate(phones):
+        wait_for(lambda p=phone, i=index: answered_once(stack, p, f"Сообщение номер {i}"), 180, f"a reply to {phone}")
+    assert stack.gateway_health()["journal"]["backlog"] == 0
+
+
+@pytest.mark.parametrize("how", ["worker and work horse", "worker only"])
+def test_a_worker_killed_in_the_middle_of_a_job_answers_the_batch_exactly_once(
+    make_stack: Callable[..., Stack], how: str
+) -> None:
+    # A long pause between the two reply parts gives the test a moment inside the job to kill it.
+    stack = make_stack(REPLY_PART_GAP_SECONDS="8")
+    stack.start()
+    phone = "79001110001"
+    stack.client_writes(phone, "Можно записаться на субботу?")
+
+    wait_for(lambda: len(stack.outbox(phone)) == 1, 60, "the first part of the reply")
+    worker = stack.services["worker"]
+    if how == "worker only":
+        worker.kill_main_process_only()  # its orphaned work horse finishes the job by itself
+    else:
+        worker.kill()  # the job dies half done; RQ finds it abandoned and runs it again
+    assert len(stack.outbox(phone)) == 1
+
+    worker.start()
+    stack.wait_ready("worker")
+    # RQ declares a job abandoned about 70 s after its last heartbeat; the ceiling leaves room.
+    wait_for(lambda: answered_once(stack, phone, "Можно записаться на субботу?"), 170, "the rest of the reply")
+    time.sleep(3)
+    assert answered_once(stack, phone, "Можно записаться на субботу?")
+
+
+def test_the_same_webhook_twice_and_the_same_whatsapp_message_twice_get_one_reply(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    stack.start()
+
+    webhook_phone = "79001110002"
+    body = {"companyId": "962302", "messages": [{"from": webhook_phone, "message": "Дубль вебхука", "messageId": "W1"}]}
+    for _ in range(2):
+        assert httpx.post(f"{stack.api_url}/webhook/whatsapp/batched", json=body, timeout=10).status_code == 200
+
+    whatsapp_phone = "79001110003"
+    stack.client_writes(whatsapp_phone, "Дубль от WhatsApp", message_id="3EB0DUPLICATE1")
+    stack.client_writes(whatsapp_phone, "Дубль от WhatsApp", message_id="3EB0DUPLICATE1")
+
+    wait_for(lambda: answered_once(stack, webhook_phone, "Дубль вебхука"), 60, "the webhook's reply")
+    wait_for(lambda: answered_once(stack, whatsapp_phone, "Дубль от WhatsApp"), 60, "the message's reply")
+    time.sleep(3)  # a second reply, if there were one, would be on its way by now
+    assert answered_once(stack, webhook_phone, "Дубль вебхука")
+    assert answered_once(stack, whatsapp_phone, "Дубль от WhatsApp")
+    assert len(processing_lines(stack)) == 2
+
+
+def test_a_gateway_restarted_with_a_backlog_in_its_journal_loses_nothing(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack()
+    stack.start()
+    stack.services["api"].stop()
+    phones = [f"7900222{index:04d}" for index in range(5)]
+    for index, phone in enumerate(phones):
+        stack.client_writes(phone, f"Журнал {index}")
+    assert stack.gateway_health()["journal"]["backlog"] == 5
+
+    stack.services["wa-gateway"].kill()
+    stack.services["wa-gateway"].start()
+    stack.wait_ready("wa-gateway")
+    assert stack.gateway_health()["journal"]["backlog"] == 5
+
+    stack.services["api"].start()
+    stack.wait_ready("api")
+    for index, phone in enumerate(phones):
+        wait_for(lambda p=phone, i=index: answered_once(stack, p, f"Журнал {i}"), 90, f"a reply to {phone}")
+
+
+def test_ten_messages_in_two_seconds_from_one_chat_are_one_batch_and_one_ai_turn(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(BATCH_IDLE_SECONDS="4")
+    stack.start()
+    phone = "79001110004"
+    for index in range(10):
+        stack.client_writes(phone, f"часть{index}")
+        time.sleep(0.2)
+
+    wait_for(lambda: len(stack.outbox(phone)) >= REPLY_PARTS, 60, "the batch's reply")
+    time.sleep(5)
+    outbox = stack.outbox(phone)
+    assert len(outbox) == REPLY_PARTS
+    assert all(f"часть{index}" in outbox[0]["text"] for index in range(10))
+    lines = processing_lines(stack)
+    assert len(lines) == 1
+    assert lines[0]["batch_size"] == 10
+
+
+def test_a_batch_survives_a_restart_of_the_appendonly_redis_between_enqueue_and_processing(
+    make_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    server = RedisServer(tmp_path / "aof-redis", appendonly=True)
+    server.start()
+    try:
+        stack = make_stack(redis_url_override=server.url)
+        stack.start()
+        stack.services["worker"].stop()
+        phone = "79001110005"
+        stack.client_writes(phone, "Переживёт перезапуск Redis")
+        client = server.client()
+        wait_for(lambda: client.keys("rapid-fire:*"), 30, "the message to be stored in Redis")
+        client.close()
+
+        server.kill()
+        server.start()
+
+        stack.services["worker"].start()
+        stack.wait_ready("worker")
+        wait_for(lambda: answered_once(stack, phone, "Переживёт перезапуск Redis"), 120, "the reply")
+    finally:
+        server.stop()
