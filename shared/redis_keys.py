@@ -62,9 +62,12 @@ def chat_lock(company_id: str, chat: str) -> str:
     return f"chat-lock:{company_id}:{chat}"
 
 
-def reply_budget(company_id: str, chat: str) -> str:
-    """Counter of AI turns for a chat in the current hour: protects AI cost without dropping messages."""
-    return f"reply-budget:{company_id}:{chat}"
+def reply_budget(company_id: str, chat: str, hour: int) -> str:
+    """SET of batch ids answered by the AI for a chat in one clock hour (unix hours).
+
+    A set, not a counter, so a retried job doesn't spend the budget twice.
+    """
+    return f"reply-budget:{company_id}:{chat}:{hour}"
 
 
 def gateway_lease(company_id: str) -> str:

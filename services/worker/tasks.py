@@ -14,6 +14,7 @@ from rq import get_current_job
 from services.worker.ai.base import AIRequest
 from services.worker.context import WorkerContext, current_context
 from services.worker.reply import idempotency_key, reply_parts
+from shared import redis_keys
 from shared.batching import Batch
 from shared.errors import PermanentError, TransientError
 from shared.logging import bound, get_logger
@@ -28,6 +29,7 @@ CHAT_LOCK_TTL_MS = (JOB_TIMEOUT_SECONDS + 30) * 1000
 FRIENDLY_FAILURE_MESSAGE = (
     "Извините, сейчас не получается ответить. Администратор салона свяжется с вами в ближайшее время."
 )
+BUDGET_EXHAUSTED_MESSAGE = "Спасибо! Администратор салона прочитает ваши сообщения и ответит лично."
 
 
 def flush_chat(company_id: str, chat: str) -> str:
@@ -61,6 +63,9 @@ def answer_batch(context: WorkerContext, batch: Batch) -> None:
     last_attempt = job is None or not job.retries_left
     with bound(batch_id=batch.id, message_id=batch.last_message_id):
         log.info("Processing message", batch_size=len(batch.messages), length=len(batch.text))
+        if not _within_reply_budget(context, batch):
+            _answer_without_ai(context, batch)
+            return
         try:
             response = context.ai.reply(
                 AIRequest(
@@ -95,6 +100,32 @@ def answer_batch(context: WorkerContext, batch: Batch) -> None:
                 job.retries_left = None  # retrying can't help; go straight to the failed registry
             raise
         context.batches.finish(batch)
+
+
+def _within_reply_budget(context: WorkerContext, batch: Batch) -> bool:
+    """Bursts are never rejected; AI turns per chat and hour are capped to protect AI cost."""
+    key = redis_keys.reply_budget(batch.company_id, batch.chat, int(time.time() // 3600))
+    with context.redis.pipeline(transaction=True) as pipe:
+        pipe.sadd(key, batch.id)
+        pipe.expire(key, 2 * 3600)
+        pipe.scard(key)
+        turns = int(pipe.execute()[2])
+    return turns <= context.settings.reply_budget_per_hour
+
+
+def _answer_without_ai(context: WorkerContext, batch: Batch) -> None:
+    """Over budget: one note per chat and hour tells the client a person will read on; no AI call."""
+    hour = int(time.time() // 3600)
+    log.warning(
+        "AI reply budget exhausted; a person must answer this chat", budget=context.settings.reply_budget_per_hour
+    )
+    context.sender.send_text(
+        batch.company_id,
+        batch.chat,
+        BUDGET_EXHAUSTED_MESSAGE,
+        f"budget-{redis_keys.chat_token(batch.company_id, batch.chat)}-{hour}",
+    )
+    context.batches.finish(batch)
 
 
 def _give_up(context: WorkerContext, batch: Batch, error: Exception) -> None:

@@ -75,3 +75,31 @@ def test_a_company_this_deployment_does_not_serve_is_a_404(stack: Stack) -> None
     response = send(stack, company="company_1")
     assert response.status_code == 404
     assert "company_1" in response.json()["error"]
+
+
+class TestWithApiKey:
+    KEY = "internal-key-for-tests-only"
+
+    @pytest.fixture
+    def keyed(self, make_stack: Callable[..., Stack]) -> Iterator[Stack]:
+        stack = make_stack(API_KEY=self.KEY)
+        stack.start("wa-gateway", "api")
+        yield stack
+
+    def test_a_send_without_the_key_is_a_401_and_nothing_is_sent(self, keyed: Stack) -> None:
+        response = send(keyed)
+        assert response.status_code == 401
+        assert "x-api-key" in response.json()["error"]
+        direct = httpx.post(f"{keyed.gateway_url}/send", json={"phone": CLIENT, "message": "hi"}, timeout=10)
+        assert direct.status_code == 401
+        assert keyed.outbox(CLIENT) == []
+
+    def test_a_send_with_the_key_goes_through_the_api_to_the_gateway(self, keyed: Stack) -> None:
+        response = httpx.post(
+            f"{keyed.api_url}/api/whatsapp/sessions/962302/send",
+            json={"phone": CLIENT, "message": "hi"},
+            headers={"x-api-key": self.KEY},
+            timeout=10,
+        )
+        assert response.status_code == 200
+        assert len(keyed.outbox(CLIENT)) == 1

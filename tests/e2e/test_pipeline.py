@@ -60,3 +60,14 @@ def test_every_service_reports_healthy_once_the_stack_is_up(make_stack: Callable
     api = httpx.get(f"{stack.api_url}/health", timeout=10)
     assert api.status_code == 200
     assert api.json()["failing"] == []
+
+
+def test_with_secrets_set_the_gateway_signs_and_the_worker_authenticates(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack(API_KEY="k" * 32, WEBHOOK_SECRET="w" * 32)
+    stack.start()
+    stack.client_writes(CLIENT, "Подписанный вебхук")
+    replies = wait_for(lambda: stack.outbox(CLIENT), 60, "a reply in the simulator's outbox")
+    assert "Подписанный вебхук" in replies[0]["text"]
+    for service in ("wa-gateway", "api", "worker"):
+        assert "k" * 32 not in stack.services[service].output()
+        assert "w" * 32 not in (stack.root / "log" / f"{service}.json.log").read_text()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -58,7 +59,7 @@ def test_messages_that_arrive_while_the_api_is_down_for_a_minute_are_all_answere
     stack.wait_ready("api")
 
     for index, phone in enumerate(phones):
-        wait_for(lambda p=phone, i=index: answered_once(stack, p, f"Сообщение номер {i}"), 180, f"a reply to {phone}")
+        wait_for(partial(answered_once, stack, phone, f"Сообщение номер {index}"), 180, f"a reply to {phone}")
     assert stack.gateway_health()["journal"]["backlog"] == 0
 
 
@@ -128,7 +129,7 @@ def test_a_gateway_restarted_with_a_backlog_in_its_journal_loses_nothing(make_st
     stack.services["api"].start()
     stack.wait_ready("api")
     for index, phone in enumerate(phones):
-        wait_for(lambda p=phone, i=index: answered_once(stack, p, f"Журнал {i}"), 90, f"a reply to {phone}")
+        wait_for(partial(answered_once, stack, phone, f"Журнал {index}"), 90, f"a reply to {phone}")
 
 
 def test_ten_messages_in_two_seconds_from_one_chat_are_one_batch_and_one_ai_turn(

@@ -21,10 +21,17 @@ import secrets
 import sqlite3
 import threading
 import time
+import unittest.mock
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+
+with unittest.mock.patch.object(os, "popen", lambda *_args, **_kwargs: io.StringIO(" ".join(os.uname()))):
+    # neonize's first import runs os.popen("uname -a").read() to spot Android and never closes
+    # the pipe; under -W error (the test suite) that ResourceWarning then fails an unrelated
+    # test. os.uname() answers the same question without a process.
+    import neonize  # noqa: F401
 
 import neonize.aioze.events as neonize_dispatch
 import segno
@@ -75,6 +82,17 @@ PAIRING_CODE_SECONDS = 120.0
 """How long the watchdog keeps an unpaired client after issuing a pairing code (a guess: the
 code's real lifetime is not documented by whatsmeow)."""
 PAIRING_CODE_LENGTH = 8
+TASK_END_SETTLE_SECONDS = 0.2
+_FINAL_EVENTS = frozenset(
+    {
+        TransportEventType.REPLACED,
+        TransportEventType.LOGGED_OUT,
+        TransportEventType.TEMPORARY_BAN,
+        TransportEventType.OUTDATED,
+        TransportEventType.CONNECT_FAILED,
+    }
+)
+"""Events after which whatsmeow does not reconnect by itself (notes §3)."""
 MAX_PHONE_DIGITS = 15
 """E.164's limit; longer ids (and ids with a hyphen) are groups."""
 
@@ -165,9 +183,10 @@ class NeonizeTransport:
         self._handler: EventHandler | None = None
         self._client: Any = None
         self._generation = 0
-        self._grace_generation: int | None = None
         """Bumped whenever the current client is replaced or stopped, so callbacks of an old
         client's connect task know they are stale and stay quiet."""
+        self._grace_generation: int | None = None
+        """The client connect() is still judging; its early failure is raised, not emitted."""
         self._retired: set[Any] = set()
         """Stopped clients whose connect task is still running: kept alive because Go still
         holds their ctypes callbacks."""
@@ -179,6 +198,8 @@ class NeonizeTransport:
         self._latest_qr: str | None = None
         self._qr_count = 0
         self._pairing_code_issued = False
+        self._ended_by_event = False
+        """A connection event already said why this client is finished; its task's end is no news."""
         self._last_qr_at = 0.0
         self._first_qr = asyncio.Event()
         self._watchdog: asyncio.Task[None] | None = None
@@ -207,6 +228,11 @@ class NeonizeTransport:
     @property
     def connected(self) -> bool:
         return self._connected
+
+    @property
+    def active(self) -> bool:
+        """A client exists: connecting, showing QR codes or connected (False after stop or QR expiry)."""
+        return self._client is not None
 
     @property
     def latest_qr(self) -> str | None:
@@ -302,6 +328,7 @@ class NeonizeTransport:
         self._paired = self._own_phone is not None
         self._qr_count = 0
         self._pairing_code_issued = False
+        self._ended_by_event = False
         self._first_qr = asyncio.Event()
         return client
 
@@ -360,10 +387,18 @@ class NeonizeTransport:
             return  # we stopped or replaced this client ourselves
         if generation == self._grace_generation or task.cancelled():
             return  # connect() raises instead; a cancelled task means the loop is shutting down
+        self._spawn(self._report_connect_task_end(client, generation, reason))
+
+    async def _report_connect_task_end(self, client: Any, generation: int, reason: str) -> None:
+        # Handlers are separate tasks (notes §4): a LoggedOut or StreamReplaced that ended the
+        # session may still be on its way, and it, not a reconnect, must decide what happens.
+        await asyncio.sleep(TASK_END_SETTLE_SECONDS)
+        if generation != self._generation or client is not self._client or self._ended_by_event:
+            return
         # Whatever ended the task, this client delivers nothing more (notes §3, risk).
         self._connected = False
         log.warning("WhatsApp connection task ended", error=reason, company_id=self._settings.company_id)
-        self._spawn(self._emit(TransportEvent(TransportEventType.CONNECT_FAILED, reason=reason)))
+        await self._emit(TransportEvent(TransportEventType.CONNECT_FAILED, reason=reason))
 
     # --- the file lock and the session store ---
 
@@ -438,6 +473,10 @@ class NeonizeTransport:
 
     async def _on_message(self, client: Any, ev: Any) -> None:
         async def resolve_lid(jid: Any) -> str | None:
+            # GetPNFromLID dereferences Go's client without a nil check: for a client that was
+            # never started or was already stopped it panics and kills the process (tested).
+            if client is not self._client or client.connect_task is None:
+                return None
             phone_jid = await client.get_pn_from_lid(jid)
             return jid_user(phone_jid) or None
 
@@ -471,6 +510,8 @@ class NeonizeTransport:
             TransportEventType.CONNECT_FAILED,
         ):
             self._connected = False
+        if kind in _FINAL_EVENTS:
+            self._ended_by_event = True
         await self._emit(event)
 
     async def _on_connected(self, client: Any) -> None:

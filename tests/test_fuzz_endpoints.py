@@ -1,0 +1,84 @@
+"""Property-based: whatever bytes or JSON reach any endpoint of the api or the gateway, never a 5xx.
+
+Endpoints come from each live service's own OpenAPI schema, so a new route is fuzzed automatically.
+The simulator's network-event and the operator's reconnect controls are left out: they change the
+connection state on purpose, after which a send is rightly a 503.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.services import Stack
+
+EXCLUDED = {("post", "/simulator/event"), ("post", "/reconnect")}
+FIELDS = ["from", "message", "messageId", "id", "body", "timestamp", "type", "pushName", "companyId", "messages",
+          "phone", "idempotencyKey", "emoji"]  # fmt: skip
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.sampled_from(FIELDS), children, max_size=5),
+    max_leaves=12,
+)
+message_like = st.fixed_dictionaries(
+    {"from": st.one_of(st.text(max_size=20), st.just("79001234567")), "message": json_values},
+    optional={"messageId": json_values, "timestamp": json_values, "pushName": json_values, "type": json_values},
+)
+bodies = st.one_of(
+    st.binary(max_size=200),
+    json_values.map(lambda value: json.dumps(value).encode()),
+    st.fixed_dictionaries({"messages": st.lists(message_like, max_size=3)}).map(lambda v: json.dumps(v).encode()),
+    st.fixed_dictionaries({"phone": json_values, "message": json_values}).map(lambda v: json.dumps(v).encode()),
+)
+path_params = st.one_of(st.just("962302"), st.text(min_size=1, max_size=60).filter(lambda s: "/" not in s))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[Stack]:
+    stack = Stack(tmp_path_factory.mktemp("fuzz"), redis_server.url)
+    stack.start("wa-gateway", "api")
+    yield stack
+    stack.stop()
+
+
+def operations(base_url: str) -> list[tuple[str, str]]:
+    schema = httpx.get(f"{base_url}/openapi.json", timeout=10).json()
+    return [
+        (method, path)
+        for path, methods in schema["paths"].items()
+        for method in methods
+        if (method, path) not in EXCLUDED
+    ]
+
+
+def fuzz(base_url: str) -> Callable[[str, str, bytes, str], None]:
+    def call(method: str, path: str, body: bytes, param: str) -> None:
+        url = base_url + path.replace("{companyId}", httpx.URL("/" + param).raw_path.decode()[1:] or "x")
+        response = httpx.request(method, url, content=body, headers={"content-type": "application/json"}, timeout=10)
+        assert response.status_code < 500, (
+            f"{method.upper()} {path} {body[:200]!r} -> {response.status_code} {response.text[:300]}"
+        )
+
+    return call
+
+
+@pytest.mark.parametrize("service", ["api", "wa-gateway"])
+def test_no_input_makes_any_endpoint_answer_5xx(stack: Stack, service: str) -> None:
+    base_url = stack.api_url if service == "api" else stack.gateway_url
+    call = fuzz(base_url)
+    ops = operations(base_url)
+    assert ops, "the service published no operations"
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(op=st.sampled_from(ops), body=bodies, param=path_params)
+    def check(op: tuple[str, str], body: bytes, param: str) -> None:
+        call(op[0], op[1], body, param)
+
+    check()

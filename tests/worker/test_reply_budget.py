@@ -1,0 +1,31 @@
+"""AI cost is capped per chat and hour; a burst is never rejected and the client is never ignored."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from services.worker.tasks import BUDGET_EXHAUSTED_MESSAGE
+from tests.support.services import Stack
+from tests.support.waiting import wait_for
+
+
+def test_past_the_hourly_budget_the_client_gets_one_note_instead_of_ai_replies(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(REPLY_BUDGET_PER_HOUR="1")
+    stack.start()
+    phone = "79001113344"
+    worker = stack.services["worker"]
+
+    stack.client_writes(phone, "Первый вопрос")
+    wait_for(lambda: len(stack.outbox(phone)) == 2, 60, "the AI's reply to the first batch")
+    stack.client_writes(phone, "Второй вопрос")
+    wait_for(lambda: len(stack.outbox(phone)) == 3, 60, "the budget note")
+    stack.client_writes(phone, "Третий вопрос")
+    wait_for(lambda: worker.output().count("AI reply budget exhausted") == 2, 60, "the third batch to be handled")
+    time.sleep(1)
+
+    texts = [item["text"] for item in stack.outbox(phone)]
+    assert "Первый вопрос" in texts[0]
+    assert texts[2:] == [BUDGET_EXHAUSTED_MESSAGE]
