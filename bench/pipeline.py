@@ -17,6 +17,7 @@ import platform
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,7 @@ def end_to_end_latency(stack: Stack) -> dict[str, Any]:
         phone = f"7966{index:07d}"
         started = time.perf_counter()
         stack.client_writes(phone, f"Замер {index}")
-        wait_for(lambda p=phone: stack.outbox(p), 60, f"reply {index}", interval=0.01)
+        wait_for(partial(stack.outbox, phone), 60, f"reply {index}", interval=0.01)
         samples.append(time.perf_counter() - started)
     return {
         "samples": LATENCY_SAMPLES,
