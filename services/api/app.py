@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,7 +13,11 @@ from fastapi import FastAPI
 from services.api.deps import ApiState
 from services.api.routes import health, sessions, webhook
 from services.api.settings import ApiSettings
+from services.wa_gateway.app import session_routers
+from services.wa_gateway.runtime import gateway_runtime
+from services.wa_gateway.settings import GatewaySettings
 from shared.batching import BatchStore
+from shared.config import load_settings
 from shared.http import BodyLimitMiddleware, install_error_handlers
 from shared.logging import get_logger
 from shared.queueing import inbound_queue
@@ -21,12 +26,29 @@ from shared.redis_client import sync_client
 log = get_logger(__name__)
 
 GATEWAY_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+HOSTED_SESSION_PREFIX = "/wa"
+"""With WA_STANDALONE=false the session owner's routes (/send, /health, ...) live under this prefix."""
 """A send waits for WhatsApp's ack; the gateway answers 503 at once when not connected."""
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as hosted:
+            if not settings.wa_standalone:
+                log.warning(
+                    "WA_STANDALONE=false: this api hosts the WhatsApp session itself (legacy topology);"
+                    " it connects only if no wa-gateway holds the lease",
+                    company_id=settings.company_id,
+                )
+                app.state.gateway = await hosted.enter_async_context(
+                    gateway_runtime(load_settings(GatewaySettings), "api", settings.api_url + HOSTED_SESSION_PREFIX)
+                )
+            async with _api_resources(app):
+                yield
+
+    @asynccontextmanager
+    async def _api_resources(app: FastAPI) -> AsyncIterator[None]:
         client = sync_client(settings.redis_url)
         http = httpx.AsyncClient(timeout=GATEWAY_TIMEOUT, limits=httpx.Limits(max_connections=50))
         app.state.api = ApiState(
@@ -55,4 +77,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(webhook.router)
     app.include_router(sessions.router)
+    if not settings.wa_standalone:
+        for router in session_routers(load_settings(GatewaySettings)):
+            app.include_router(router, prefix=HOSTED_SESSION_PREFIX)
     return app

@@ -35,6 +35,17 @@ class Rule:
 
 CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
     TransportEventType.CONNECTED: Rule("connected", True, Action.NONE, "info", "WhatsApp connected", "connected"),
+    TransportEventType.PAIRED: Rule(
+        "paired", False, Action.NONE, "info", "WhatsApp device paired; waiting for the connection", "paired"
+    ),
+    TransportEventType.QR_EXPIRED: Rule(
+        "qr_expired",
+        False,
+        Action.NONE,
+        "warning",
+        "QR code expired without a scan; not generating another. POST /reconnect or /pair, or restart, to pair",
+        "qr_expired",
+    ),
     TransportEventType.DISCONNECTED: Rule(
         "disconnected", False, Action.RECONNECT, "warning", "WhatsApp disconnected", None
     ),

@@ -14,7 +14,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
+
 from services.wa_gateway.journal import Journal
+from services.wa_gateway.lease import SessionLease
 from services.wa_gateway.policy import CONNECTION_POLICY, Action, reconnect_delay
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.base import (
@@ -72,6 +75,7 @@ class WhatsAppSession:
         journal: Journal,
         on_journalled: Callable[[], None],
         publish: Publisher,
+        lease: SessionLease | None = None,
     ) -> None:
         self.settings = settings
         self.transport = transport
@@ -80,7 +84,10 @@ class WhatsAppSession:
         self.metrics = Metrics()
         self._on_journalled = on_journalled
         self._publish = publish
+        self._lease = lease
+        """None only in unit tests that drive a transport directly; every process passes one."""
         self._connect_task: asyncio.Task[None] | None = None
+        self._lease_task: asyncio.Task[None] | None = None
         self._send_locks: dict[str, asyncio.Lock] = {}
         self._stopping = False
         self._failed_attempts = 0
@@ -90,10 +97,60 @@ class WhatsAppSession:
     # --- lifecycle ---
 
     def start(self) -> None:
-        """Connect in the background with backoff; the HTTP server is up meanwhile."""
+        """Take the lease, then connect with backoff, in the background; the HTTP server is up meanwhile."""
         self._stopping = False
         if self._connect_task is None or self._connect_task.done():
-            self._connect_task = asyncio.create_task(self._connect_with_backoff(), name="wa-connect")
+            self._connect_task = asyncio.create_task(self._own_then_connect(), name="wa-connect")
+
+    async def _own_then_connect(self) -> None:
+        if self._lease is not None:
+            await self._wait_for_lease(self._lease)
+            if self._lease_task is None or self._lease_task.done():
+                self._lease_task = asyncio.create_task(self._keep_lease(self._lease), name="wa-lease")
+        await self._connect_with_backoff()
+
+    async def _wait_for_lease(self, lease: SessionLease) -> None:
+        """Standby until no one else owns this number. Polls Redis, never WhatsApp."""
+        announced = False
+        while True:
+            try:
+                if await lease.renew():
+                    if announced:
+                        log.info("Lease acquired; this process now owns the WhatsApp session")
+                    return
+                holder = await lease.holder()
+                reason = f"another process owns this WhatsApp number: {holder.process if holder else 'unknown'}"
+            except redis.RedisError as error:
+                reason = f"Redis unreachable, so ownership can't be checked: {error}"
+            self._set(status="standby", connected=False, reason=reason)
+            if not announced:
+                log.warning("Standby: not connecting to WhatsApp", reason=reason, company_id=self.settings.company_id)
+                announced = True
+            await asyncio.sleep(lease.ttl_ms / 1000 / 3)
+
+    async def _keep_lease(self, lease: SessionLease) -> None:
+        """Renew while we own the number; if it can't be renewed, stop before anyone else can take it."""
+        interval = lease.ttl_ms / 1000 / 3
+        last_renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if await lease.renew():
+                    last_renewed = time.monotonic()
+                    continue
+                reason = "another process took over the lease"
+            except redis.RedisError as error:
+                # Give up well before the lease can expire and be taken by someone else.
+                if time.monotonic() - last_renewed < lease.ttl_ms / 1000 * 0.6:
+                    continue
+                reason = f"Redis unreachable, ownership can't be proven: {error}"
+            log.error("Stopping the WhatsApp session: lease lost", reason=reason, company_id=self.settings.company_id)
+            await self._stop_connect_task()
+            await self.transport.stop()
+            self._set(status="standby", connected=False, reason=reason)
+            self._lease_task = None
+            self.start()
+            return
 
     async def _connect_with_backoff(self) -> None:
         while not self._stopping:
@@ -143,8 +200,17 @@ class WhatsAppSession:
     async def stop(self) -> None:
         self._stopping = True
         await self._stop_connect_task()
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._lease_task
         await self.transport.stop()
         self._set(status="stopped", connected=False)
+        if self._lease is not None:
+            try:
+                await self._lease.release()
+            except redis.RedisError as error:
+                log.warning("Could not release the lease; it expires by itself", error=str(error))
 
     async def _stop_connect_task(self) -> None:
         if self._connect_task is not None and not self._connect_task.done():
@@ -178,7 +244,7 @@ class WhatsAppSession:
             log.info("WhatsApp event", wa_event=event.type.value, company_id=self.settings.company_id)
             return
         phone = event.phone_number or self.state.phone_number
-        self._set(status=rule.status, connected=rule.connected, reason=event.reason, phone_number=phone)
+        self._set(status=rule.status, connected=rule.connected, reason=event.reason, phone_number=phone, qr=None)
         if not rule.connected:
             self.metrics.last_error = f"{rule.status}: {event.reason or ''}".strip(": ")
         getattr(log, rule.level)(
@@ -258,6 +324,19 @@ class WhatsAppSession:
         if not self.state.connected:
             raise WhatsAppNotConnected(f"WhatsApp is not connected (status: {self.state.status})")
         return await self.transport.send_reaction(phone, message_id, emoji)
+
+    async def pair_phone(self, phone: str) -> str:
+        """Operator action: start a fresh pairing if the session is not live, then request a code."""
+        pair = getattr(self.transport, "pair_phone", None)
+        if pair is None:
+            raise NotImplementedError(
+                f"pairing by code needs WA_TRANSPORT=neonize (this gateway uses {self.transport.name})"
+            )
+        if self.state.status in ("replaced", "logged_out", "qr_expired", "stopped", "banned", "outdated"):
+            await self.reconnect()
+        code: str = await pair(phone)
+        log.info("Pairing code issued", phone=phone, company_id=self.settings.company_id)
+        return code
 
     def health(self) -> dict[str, Any]:
         return {

@@ -28,13 +28,14 @@ class ServiceProcess:
     log_path: Path
     cwd: Path
     """Not the repository: a developer's .env there must not leak into the test's settings."""
+    module: str = ""
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", MODULES[self.name]],
+            [sys.executable, "-m", self.module or MODULES[self.name]],
             cwd=self.cwd,
             env=self.env,
             stdout=log,
@@ -129,6 +130,15 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
+
+    def add_gateway(self, name: str, **overrides: str) -> tuple[ServiceProcess, str]:
+        """Another session owner for the same company, with its own port and DATA_DIR."""
+        port = free_port()
+        env = dict(self.services["wa-gateway"].env)
+        env.update({"WA_GATEWAY_PORT": str(port), "DATA_DIR": str(self.root / f"data-{name}")}, **overrides)
+        service = ServiceProcess(name, env, self.root / "out" / f"{name}.out", self.root, module="services.wa_gateway")
+        self.services[name] = service
+        return service, f"http://127.0.0.1:{port}"
 
     def start(self, *names: str) -> None:
         for name in names or tuple(MODULES):

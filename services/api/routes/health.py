@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from services.api.deps import ApiState, StateDep
+from services.api.routes.sessions import session_owner_url
 
 router = APIRouter()
 
@@ -40,19 +41,23 @@ async def health(state: StateDep) -> JSONResponse:
     except redis.RedisError as error:
         body["redis"] = {"ok": False, "error": str(error)}
         failing.append("redis")
+    gateway_url = await anyio.to_thread.run_sync(
+        session_owner_url, state, state.settings.company_id, limiter=state.redis_limiter
+    )
+    gateway_url = gateway_url or state.settings.gateway_url
     try:
-        response = await state.http.get(f"{state.settings.gateway_url}/health", timeout=GATEWAY_HEALTH_TIMEOUT)
+        response = await state.http.get(f"{gateway_url}/health", timeout=GATEWAY_HEALTH_TIMEOUT)
         gateway = response.json()
         body["gateway"] = {
             "ok": bool(gateway.get("connected")),
             "status": gateway.get("status"),
             "connected": gateway.get("connected"),
-            "url": state.settings.gateway_url,
+            "url": gateway_url,
         }
         if not gateway.get("connected"):
             failing.append("whatsapp")
     except (httpx.HTTPError, ValueError) as error:
-        body["gateway"] = {"ok": False, "error": f"{type(error).__name__}", "url": state.settings.gateway_url}
+        body["gateway"] = {"ok": False, "error": f"{type(error).__name__}", "url": gateway_url}
         failing.append("gateway")
     body["status"] = "ok" if not failing else "degraded"
     body["failing"] = failing

@@ -5,14 +5,18 @@ In standalone mode the api never holds a WhatsApp session; it proxies to the gat
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Annotated, Any
 
+import anyio
 import httpx
+import redis
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
-from services.api.deps import StateDep, require_api_key
+from services.api.deps import ApiState, StateDep, require_api_key
+from shared import redis_keys
 from shared.errors import UnknownCompany
 from shared.http import error_response
 from shared.logging import bound, get_logger
@@ -27,13 +31,13 @@ CompanyIdPath = Annotated[str, Path(alias="companyId", pattern=r"^[A-Za-z0-9_-]{
 
 @router.post("/sessions/{companyId}/send", response_model=None)
 async def send(company_id: CompanyIdPath, request: SendRequest, state: StateDep) -> dict[str, Any] | JSONResponse:
-    if company_id != state.settings.company_id:
+    gateway_url = await anyio.to_thread.run_sync(session_owner_url, state, company_id, limiter=state.redis_limiter)
+    if gateway_url is None:
         raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
     headers = {}
     api_key = state.settings.api_key.get_secret_value()
     if api_key:
         headers[API_KEY_HEADER] = api_key
-    gateway_url = state.settings.gateway_url
     with bound(company_id=company_id, chat=request.phone, idempotency_key=request.idempotency_key):
         try:
             response = await state.http.post(
@@ -59,6 +63,21 @@ async def send(company_id: CompanyIdPath, request: SendRequest, state: StateDep)
         if response.status_code in (400, 401, 503):
             return error_response(response.status_code, reason)
         return error_response(502, f"wa-gateway answered {response.status_code}: {reason}")
+
+
+def session_owner_url(state: ApiState, company_id: str) -> str | None:
+    """Where this company's session owner serves /send: the lease says, so one api serves many gateways.
+
+    With no lease (the owner is down or on standby), our own company still routes to the configured
+    gateway, which answers 503 rather than letting a send vanish.
+    """
+    try:
+        raw = state.redis.get(redis_keys.gateway_lease(company_id))
+    except redis.RedisError:
+        raw = None
+    if raw:
+        return str(json.loads(raw)["url"])
+    return state.settings.gateway_url if company_id == state.settings.company_id else None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

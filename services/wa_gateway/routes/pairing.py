@@ -1,0 +1,65 @@
+"""Pairing a phone: the QR as PNG and text, and pairing by code. Operator endpoints (x-api-key)."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+import segno
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import Field
+
+from services.wa_gateway.deps import GatewayDep, require_api_key
+from shared.errors import TransientError
+from shared.http import error_response
+from shared.logging import get_logger
+from shared.models import WireModel
+from shared.phones import normalize_phone
+
+log = get_logger(__name__)
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+
+class PairRequest(WireModel):
+    phone: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _no_qr(gateway: GatewayDep) -> JSONResponse:
+    status = gateway.session.state.status
+    hint = "already connected" if status == "connected" else "POST /reconnect to start a new pairing"
+    return error_response(404, f"no QR code to show (status: {status}); {hint}")
+
+
+@router.get("/qr", response_model=None)
+async def qr_png(gateway: GatewayDep) -> Response:
+    qr = gateway.session.state.qr
+    if not qr:
+        return _no_qr(gateway)
+    buffer = io.BytesIO()
+    segno.make_qr(qr).save(buffer, kind="png", scale=8, border=4)
+    return Response(buffer.getvalue(), media_type="image/png", headers={"cache-control": "no-store"})
+
+
+@router.get("/qr.txt", response_model=None)
+async def qr_text(gateway: GatewayDep) -> Response:
+    qr = gateway.session.state.qr
+    if not qr:
+        return _no_qr(gateway)
+    buffer = io.StringIO()
+    segno.make_qr(qr).terminal(out=buffer, compact=True, border=2)
+    return PlainTextResponse(buffer.getvalue(), headers={"cache-control": "no-store"})
+
+
+@router.post("/pair", response_model=None)
+async def pair(request: PairRequest, gateway: GatewayDep) -> dict[str, Any] | JSONResponse:
+    """Pair by code: WhatsApp > Linked devices > Link with phone number, then type the code."""
+    phone = normalize_phone(request.phone, gateway.settings.default_region)
+    try:
+        code = await gateway.session.pair_phone(phone)
+    except NotImplementedError as error:
+        return error_response(409, str(error))
+    except TransientError as error:
+        log.warning("Pairing code not issued", error=str(error))
+        return error_response(503, str(error))
+    return {"success": True, "code": code, "phone": phone}

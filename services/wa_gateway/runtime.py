@@ -1,0 +1,81 @@
+"""Everything that owns (or waits to own) a WhatsApp session, as one async context.
+
+The gateway process runs it; so does an api started with WA_STANDALONE=false (the original's legacy
+topology). Both go through the same transport and the same Redis lease, so even that
+misconfiguration can't produce two owners of one number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import redis.asyncio
+
+from services.wa_gateway.deps import Gateway
+from services.wa_gateway.forwarder import Forwarder
+from services.wa_gateway.journal import Journal
+from services.wa_gateway.lease import SessionLease, new_instance_id
+from services.wa_gateway.session import WhatsAppSession, encode_event
+from services.wa_gateway.settings import GatewaySettings
+from services.wa_gateway.transport.base import Transport
+from services.wa_gateway.transport.simulator import SimulatorTransport
+from shared import redis_keys
+from shared.logging import get_logger
+from shared.redis_client import async_client
+
+log = get_logger(__name__)
+
+WEBHOOK_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+def build_transport(settings: GatewaySettings) -> Transport:
+    if settings.wa_transport == "simulator":
+        return SimulatorTransport(settings.data_dir, settings.simulator_phone_number)
+    # Imported only when chosen: loading neonize loads its Go library.
+    from services.wa_gateway.transport.neonize_transport import NeonizeTransport  # noqa: PLC0415
+
+    return NeonizeTransport(settings)
+
+
+@asynccontextmanager
+async def gateway_runtime(
+    settings: GatewaySettings, role: str, send_url: str, transport: Transport | None = None
+) -> AsyncIterator[Gateway]:
+    """``send_url`` is where this process serves /send; the lease tells the api's send proxy."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    journal = Journal(settings.data_dir / f"{role}-{settings.company_id}.sqlite")
+    redis_client: redis.asyncio.Redis = async_client(settings.redis_url)
+    http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, limits=httpx.Limits(max_connections=10))
+    chosen = transport or build_transport(settings)
+
+    async def publish(event: dict[str, Any]) -> None:
+        try:
+            await redis_client.publish(redis_keys.EVENTS_CHANNEL, encode_event(event))
+        except redis.RedisError as error:
+            log.warning("Could not publish WhatsApp event", wa_event=event.get("type"), error=str(error))
+
+    lease = SessionLease(redis_client, settings.company_id, new_instance_id(role), send_url)
+    forwarder = Forwarder(settings, journal, http)
+    session = WhatsAppSession(settings, chosen, journal, forwarder.wake, publish, lease=lease)
+    forward_task = asyncio.create_task(forwarder.run(), name="webhook-forwarder")
+    session.start()
+    log.info("WhatsApp session owner started", role=role, company_id=settings.company_id, transport=chosen.name)
+    try:
+        yield Gateway(settings=settings, session=session, journal=journal, forwarder=forwarder)
+    finally:
+        log.info("WhatsApp session owner stopping", role=role, company_id=settings.company_id)
+        await session.stop()
+        forward_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await forward_task
+        await http.aclose()
+        await redis_client.aclose()
+        close = getattr(chosen, "close", None)
+        if close is not None:
+            close()
+        journal.close()

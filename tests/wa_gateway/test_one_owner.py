@@ -1,0 +1,73 @@
+"""One owner per WhatsApp number: a second gateway, or an api hosting the session, waits on standby."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from tests.support.services import Stack
+from tests.support.waiting import wait_for
+
+CLIENT = "79001234567"
+
+
+def status(url: str) -> str:
+    try:
+        return str(httpx.get(f"{url}/health", timeout=5).json()["status"])
+    except (httpx.HTTPError, ValueError):
+        return "down"
+
+
+def settled(urls: list[str]) -> list[str] | None:
+    statuses = [status(url) for url in urls]
+    return statuses if sorted(statuses) == ["connected", "standby"] else None
+
+
+def test_two_gateways_started_at_once_one_owns_the_session_and_the_other_stands_by(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    second, second_url = stack.add_gateway("wa-gateway-2")
+    stack.services["wa-gateway"].start()
+    second.start()
+    stack.wait_ready("wa-gateway")
+    wait_for(lambda: status(second_url) != "down", 30, "the second gateway")
+
+    statuses = wait_for(lambda: settled([stack.gateway_url, second_url]), 30, "one owner and one standby")
+    owner_url, standby_url = (
+        (stack.gateway_url, second_url) if statuses[0] == "connected" else (second_url, stack.gateway_url)
+    )
+    standby = httpx.get(f"{standby_url}/health", timeout=5).json()
+    assert "another process owns this WhatsApp number" in standby["reason"]
+    assert standby["connected"] is False
+
+    # The api finds the owner through the lease, whichever it is.
+    stack.start("api")
+    response = httpx.post(
+        f"{stack.api_url}/api/whatsapp/sessions/962302/send", json={"phone": CLIENT, "message": "hi"}, timeout=10
+    )
+    assert response.status_code == 200
+    owner_outbox = httpx.get(f"{owner_url}/simulator/outbox", timeout=5).json()["messages"]
+    assert [m["id"] for m in owner_outbox] == [response.json()["messageId"]]
+    assert httpx.get(f"{standby_url}/simulator/outbox", timeout=5).json()["messages"] == []
+
+    # Only when the owner is gone does the standby take over.
+    owner = stack.services["wa-gateway"] if owner_url == stack.gateway_url else second
+    owner.stop()
+    wait_for(lambda: status(standby_url) == "connected", 40, "the standby to take over")
+
+
+def test_an_api_with_standalone_false_and_a_gateway_never_both_own_the_session(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(WA_STANDALONE="false")
+    stack.services["wa-gateway"].start()
+    stack.services["api"].start()
+    stack.wait_ready("wa-gateway")
+    stack.wait_ready("api")
+
+    hosted = f"{stack.api_url}/wa"
+    statuses = wait_for(lambda: settled([stack.gateway_url, hosted]), 30, "one owner and one standby")
+    assert statuses.count("connected") == 1
+    assert "hosts the WhatsApp session itself" in stack.services["api"].output()
