@@ -11,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.api.deps import ApiState
+from services.api.events import start_event_listener
 from services.api.routes import health, sessions, webhook
 from services.api.settings import ApiSettings
 from services.wa_gateway.app import session_routers
@@ -65,9 +66,11 @@ def create_app(settings: ApiSettings) -> FastAPI:
             standalone=settings.wa_standalone,
             gateway=settings.gateway_url,
         )
+        listener = start_event_listener(client)
         try:
             yield
         finally:
+            listener.stop()
             await http.aclose()
             client.close()
 

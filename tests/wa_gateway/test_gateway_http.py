@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+import redis
 
 from tests.support.services import Stack
 from tests.support.waiting import wait_for
@@ -123,3 +125,20 @@ def test_the_salons_own_messages_are_not_forwarded(gateway: Stack) -> None:
     post(gateway, "/simulator/inbound", {"from": "79990000000", "message": "sent from the salon's phone"})
     assert gateway.gateway_health()["metrics"]["messagesReceived"] == 0
     assert gateway.gateway_health()["journal"]["backlog"] == 0
+
+
+def test_connection_events_are_published_and_the_api_logs_them(
+    make_stack: Callable[..., Stack], redis_url: str
+) -> None:
+    stack = make_stack()
+    stack.start("wa-gateway", "api")
+    subscriber = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+    subscriber.subscribe("whatsapp:events")
+    post(stack, "/simulator/event", {"type": "stream_replaced"})
+
+    message = wait_for(lambda: subscriber.get_message(timeout=1), 10, "an event on whatsapp:events")
+    event = json.loads(message["data"])
+    assert event["type"] == "connection_replaced"
+    assert event["companyId"] == "962302"
+    wait_for(lambda: "connection_replaced" in stack.services["api"].output(), 10, "the api to log the event")
+    subscriber.close()
