@@ -16,10 +16,12 @@ import httpx
 from services.wa_gateway.journal import Journal, JournalEntry
 from services.wa_gateway.policy import reconnect_delay
 from services.wa_gateway.settings import GatewaySettings
+from services.wa_gateway.transport.base import IncomingReaction
 from shared.logging import bound, get_logger
 from shared.signing import API_KEY_HEADER, signed_headers
 
 WEBHOOK_PATH = "/webhook/whatsapp/batched"
+REACTION_PATH = "/webhook/whatsapp/reaction"
 IDLE_WAKEUP_SECONDS = 300.0
 """Without new messages the forwarder sleeps; this wakeup only prunes old journal rows."""
 REJECTED_STATUSES = frozenset({400, 413, 422})
@@ -35,9 +37,23 @@ class Forwarder:
         self._wakeup = asyncio.Event()
         self.delivered = 0
         self.failed_attempts = 0
+        self._background: set[asyncio.Task[int | None]] = set()
 
     def wake(self) -> None:
         self._wakeup.set()
+
+    def forward_reaction(self, reaction: IncomingReaction) -> None:
+        """Best effort, one attempt: a reaction is a courtesy signal, not a message to answer."""
+        body = {
+            "companyId": self._settings.company_id,
+            "from": reaction.sender,
+            "emoji": reaction.emoji,
+            "messageId": reaction.message_id,
+            "timestamp": reaction.timestamp_ms,
+        }
+        task = asyncio.create_task(self._post(REACTION_PATH, body), name="reaction-forward")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def run(self) -> None:
         failures = 0
@@ -67,7 +83,9 @@ class Forwarder:
 
     async def _deliver(self, entries: list[JournalEntry]) -> bool:
         """True when every entry was settled (delivered or dead-lettered)."""
-        status = await self._post([entry.payload for entry in entries])
+        status = await self._post(
+            WEBHOOK_PATH, {"companyId": self._settings.company_id, "messages": [entry.payload for entry in entries]}
+        )
         seqs = [entry.seq for entry in entries]
         if status is not None and 200 <= status < 300:
             await asyncio.to_thread(self._journal.mark_delivered, seqs)
@@ -91,17 +109,17 @@ class Forwarder:
             return True
         return False
 
-    async def _post(self, messages: list[dict[str, Any]]) -> int | None:
-        body = json.dumps({"companyId": self._settings.company_id, "messages": messages}, ensure_ascii=False).encode()
+    async def _post(self, path: str, payload: dict[str, Any]) -> int | None:
+        body = json.dumps(payload, ensure_ascii=False).encode()
         headers = {"content-type": "application/json", "x-source": "wa-gateway"}
         secret = self._settings.webhook_secret.get_secret_value()
         if secret:
-            headers.update(signed_headers(secret, "POST", WEBHOOK_PATH, body))
+            headers.update(signed_headers(secret, "POST", path, body))
         api_key = self._settings.api_key.get_secret_value()
         if api_key:
             headers[API_KEY_HEADER] = api_key
         try:
-            response = await self._client.post(self._settings.api_url + WEBHOOK_PATH, content=body, headers=headers)
+            response = await self._client.post(self._settings.api_url + path, content=body, headers=headers)
         except httpx.HTTPError as error:
             log.warning("Webhook unreachable", error=f"{type(error).__name__}: {error}")
             return None

@@ -61,7 +61,9 @@ async def gateway_runtime(
 
     lease = SessionLease(redis_client, settings.company_id, new_instance_id(role), send_url)
     forwarder = Forwarder(settings, journal, http)
-    session = WhatsAppSession(settings, chosen, journal, forwarder.wake, publish, lease=lease)
+    session = WhatsAppSession(
+        settings, chosen, journal, forwarder.wake, publish, lease=lease, on_reaction=forwarder.forward_reaction
+    )
     forward_task = asyncio.create_task(forwarder.run(), name="webhook-forwarder")
     session.start()
     log.info("WhatsApp session owner started", role=role, company_id=settings.company_id, transport=chosen.name)

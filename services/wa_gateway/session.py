@@ -22,6 +22,7 @@ from services.wa_gateway.policy import CONNECTION_POLICY, Action, reconnect_dela
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.base import (
     IncomingMessage,
+    IncomingReaction,
     SentMessage,
     Transport,
     TransportEvent,
@@ -76,6 +77,7 @@ class WhatsAppSession:
         on_journalled: Callable[[], None],
         publish: Publisher,
         lease: SessionLease | None = None,
+        on_reaction: Callable[[IncomingReaction], None] | None = None,
     ) -> None:
         self.settings = settings
         self.transport = transport
@@ -84,6 +86,7 @@ class WhatsAppSession:
         self.metrics = Metrics()
         self._on_journalled = on_journalled
         self._publish = publish
+        self._on_reaction_received = on_reaction or (lambda _reaction: None)
         self._lease = lease
         """None only in unit tests that drive a transport directly; every process passes one."""
         self._connect_task: asyncio.Task[None] | None = None
@@ -230,6 +233,9 @@ class WhatsAppSession:
         if event.type is TransportEventType.MESSAGE and event.message is not None:
             await self._journal_message(event.message)
             return
+        if event.type is TransportEventType.REACTION and event.reaction is not None:
+            self._on_reaction(event.reaction)
+            return
         if event.type is TransportEventType.QR:
             self.metrics.qr_codes_generated += 1
             self._set(status="qr", qr=event.qr)
@@ -266,6 +272,11 @@ class WhatsAppSession:
                     "timestamp": int(time.time() * 1000),
                 }
             )
+
+    def _on_reaction(self, reaction: IncomingReaction) -> None:
+        with bound(company_id=self.settings.company_id, chat=reaction.sender, message_id=reaction.message_id):
+            log.info("Reaction from", emoji=reaction.emoji)
+        self._on_reaction_received(reaction)
 
     async def _journal_message(self, message: IncomingMessage) -> None:
         with bound(company_id=self.settings.company_id, chat=message.chat, message_id=message.message_id):
@@ -319,6 +330,11 @@ class WhatsAppSession:
             raise
         self.metrics.messages_sent += 1
         return sent
+
+    async def send_typing(self, phone: str, composing: bool) -> None:
+        if not self.state.connected:
+            raise WhatsAppNotConnected(f"WhatsApp is not connected (status: {self.state.status})")
+        await self.transport.send_typing(phone, composing)
 
     async def send_reaction(self, phone: str, message_id: str, emoji: str) -> SentMessage:
         if not self.state.connected:

@@ -71,3 +71,17 @@ def test_with_secrets_set_the_gateway_signs_and_the_worker_authenticates(make_st
     for service in ("wa-gateway", "api", "worker"):
         assert "k" * 32 not in stack.services[service].output()
         assert "w" * 32 not in (stack.root / "log" / f"{service}.json.log").read_text()
+
+
+def test_a_clients_reaction_reaches_the_api_and_is_not_answered(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack(WEBHOOK_SECRET="w" * 32)
+    stack.start()
+    response = httpx.post(
+        f"{stack.gateway_url}/simulator/reaction",
+        json={"from": CLIENT, "emoji": "❤️", "messageId": "3EB0REACTED"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    wait_for(lambda: "Reaction from" in stack.services["api"].output(), 30, "the api to log the reaction")
+    assert "3EB0REACTED" in (stack.root / "log" / "api.json.log").read_text()
+    assert stack.outbox(CLIENT) == []

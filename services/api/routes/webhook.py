@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
-from services.api.deps import StateDep
+from services.api.deps import ApiState, StateDep
 from services.api.ingest import ingest
 from shared.batching import BufferedMessage
-from shared.errors import InvalidInput, InvalidPhone, StoreUnavailable, UnknownCompany
+from shared.errors import InvalidInput, InvalidPhone, NotAuthenticated, StoreUnavailable, UnknownCompany
 from shared.http import describe_validation, error_response, parse_json_object
 from shared.logging import bound, get_logger
-from shared.models import BatchedWebhook, InboundMessage, SingleWebhook
+from shared.models import BatchedWebhook, CompanyIdField, Identifier, InboundMessage, SingleWebhook, WireModel
 from shared.phones import normalize_phone
 from shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
@@ -60,9 +60,16 @@ def _buffered(messages: list[InboundMessage], region: str) -> list[BufferedMessa
     return buffered
 
 
-@router.post(WEBHOOK_PATH, response_model=None)
-async def batched_webhook(request: Request, state: StateDep) -> dict[str, Any] | JSONResponse:
-    started = time.perf_counter()
+class ReactionWebhook(WireModel):
+    company_id: CompanyIdField | None = Field(None, alias="companyId")
+    from_: Annotated[str, Field(min_length=1, max_length=64)] = Field(alias="from")
+    emoji: Annotated[str, Field(min_length=1, max_length=16)]
+    message_id: Identifier = Field(alias="messageId")
+    timestamp: Annotated[int, Field(ge=0)] | None = None
+
+
+async def _signed_body(request: Request, state: ApiState) -> bytes:
+    """The raw body, once its signature checks out (when WEBHOOK_SECRET is set)."""
     body = await request.body()
     secret = state.settings.webhook_secret.get_secret_value()
     if secret:
@@ -75,8 +82,32 @@ async def batched_webhook(request: Request, state: StateDep) -> dict[str, Any] |
             request.headers.get(TIMESTAMP_HEADER),
         )
         if problem:
-            log.warning("Webhook signature rejected", reason=problem)
-            return error_response(401, f"webhook signature rejected: {problem}")
+            log.warning("Webhook signature rejected", reason=problem, path=request.url.path)
+            raise NotAuthenticated(f"webhook signature rejected: {problem}")
+    return body
+
+
+@router.post("/webhook/whatsapp/reaction")
+async def reaction_webhook(request: Request, state: StateDep) -> dict[str, Any]:
+    """A client reacted to a message. Logged for now; nothing is queued for the AI."""
+    body = await _signed_body(request, state)
+    try:
+        reaction = ReactionWebhook.model_validate(parse_json_object(body))
+    except ValidationError as error:
+        raise InvalidInput(describe_validation(error.errors())[1]) from None
+    company_id = reaction.company_id or state.settings.company_id
+    if company_id != state.settings.company_id:
+        raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
+    chat = normalize_phone(reaction.from_, state.settings.default_region)
+    with bound(company_id=company_id, chat=chat, message_id=reaction.message_id):
+        log.info("Reaction from", emoji=reaction.emoji)
+    return {"success": True}
+
+
+@router.post(WEBHOOK_PATH, response_model=None)
+async def batched_webhook(request: Request, state: StateDep) -> dict[str, Any] | JSONResponse:
+    started = time.perf_counter()
+    body = await _signed_body(request, state)
     company_id, messages = _parse(body)
     company_id = company_id or state.settings.company_id
     if company_id != state.settings.company_id:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -57,6 +57,22 @@ async def reaction(request: ReactionRequest, gateway: GatewayDep) -> dict[str, A
             log.warning("Failed to send reaction", error=str(error))
             return error_response(503, str(error))
         return {"success": True, "messageId": sent.message_id, "phone": phone, "emoji": request.emoji}
+
+
+class TypingRequest(WireModel):
+    phone: Annotated[str, Field(min_length=1, max_length=64)]
+    state: Literal["composing", "paused"]
+
+
+@router.post("/typing", response_model=None)
+async def typing(request: TypingRequest, gateway: GatewayDep) -> dict[str, Any] | JSONResponse:
+    """The typing indicator, so a client sees the salon "typing…" while the AI works."""
+    phone = normalize_phone(request.phone, gateway.settings.default_region)
+    try:
+        await gateway.session.send_typing(phone, request.state == "composing")
+    except TransientError as error:
+        return error_response(503, str(error))
+    return {"success": True, "phone": phone, "state": request.state}
 
 
 @router.post("/reconnect")

@@ -32,6 +32,19 @@ async def inbound(body: SimulatedInbound, gateway: GatewayDep, simulator: Simula
     return {"success": True, "messageId": message.message_id, "from": sender}
 
 
+class SimulatedReaction(WireModel):
+    from_: Annotated[str, Field(min_length=1, max_length=64)] = Field(alias="from")
+    emoji: Annotated[str, Field(min_length=1, max_length=16)]
+    message_id: Identifier = Field(alias="messageId")
+
+
+@router.post("/reaction")
+async def reaction(body: SimulatedReaction, gateway: GatewayDep, simulator: SimulatorDep) -> dict[str, Any]:
+    sender = normalize_phone(body.from_, gateway.settings.default_region)
+    await simulator.reaction(sender, body.emoji, body.message_id)
+    return {"success": True, "from": sender}
+
+
 @router.get("/outbox")
 async def outbox(
     simulator: SimulatorDep,

@@ -17,6 +17,7 @@ from typing import Any
 from services.wa_gateway.transport.base import (
     EventHandler,
     IncomingMessage,
+    IncomingReaction,
     SentMessage,
     TransportEvent,
     TransportEventType,
@@ -153,6 +154,10 @@ class SimulatorTransport:
         else:
             self._waiting_inbound.append(message)
         return message
+
+    async def reaction(self, sender: str, emoji: str, message_id: str) -> None:
+        reaction = IncomingReaction(sender, message_id, emoji, int(time.time() * 1000))
+        await self._emit(TransportEvent(TransportEventType.REACTION, reaction=reaction))
 
     async def network_event(self, kind: str) -> None:
         if kind == "connected":
