@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -95,8 +95,3 @@ def bound(**context: Any) -> Iterator[None]:
     """Bind correlation fields (company_id, chat, message_id, batch_id) for a block of work."""
     with structlog.contextvars.bound_contextvars(**context):
         yield
-
-
-def correlation(fields: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop empty values so log lines stay short."""
-    return {key: value for key, value in fields.items() if value not in (None, "")}

@@ -60,14 +60,6 @@ class SingleWebhook(InboundMessage):
     company_id: CompanyIdField | None = Field(None, alias="companyId")
 
 
-class WebhookAccepted(WireModel):
-    success: bool = True
-    message: str
-    added_count: int = Field(alias="addedCount")
-    duplicate_count: int = Field(alias="duplicateCount")
-    processing_time_ms: float = Field(alias="processingTime")
-
-
 class SendRequest(WireModel):
     """``POST /send`` on the gateway and the api's send proxy."""
 
@@ -91,8 +83,3 @@ class ProxySendResult(WireModel):
     message_id: str = Field(alias="messageId")
     timestamp: int
     duplicate: bool = False
-
-
-class ErrorBody(WireModel):
-    success: Literal[False] = False
-    error: str

@@ -42,11 +42,3 @@ def normalize_phone(raw: str, default_region: str = "RU") -> str:
     if parsed is None:
         raise InvalidPhone(f"phone {raw!r} is not a valid phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
-
-
-def is_valid_phone(raw: str, default_region: str = "RU") -> bool:
-    try:
-        normalize_phone(raw, default_region)
-    except InvalidPhone:
-        return False
-    return True

@@ -56,6 +56,16 @@ class Forwarder:
         task.add_done_callback(self._background.discard)
 
     async def run(self) -> None:
+        while True:
+            try:
+                await self._deliver_until_idle()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a journal or code fault must not silently end forwarding
+                log.error("Forwarder failed; restarting it", error=repr(error), exc_info=error)
+                await asyncio.sleep(self._settings.forward_retry_max_seconds)
+
+    async def _deliver_until_idle(self) -> None:
         failures = 0
         while True:
             self._wakeup.clear()

@@ -123,7 +123,7 @@ class WhatsAppSession:
                     return
                 holder = await lease.holder()
                 reason = f"another process owns this WhatsApp number: {holder.process if holder else 'unknown'}"
-            except redis.RedisError as error:
+            except Exception as error:  # Redis down or a corrupt lease: either way ownership is unproven
                 reason = f"Redis unreachable, so ownership can't be checked: {error}"
             self._set(status="standby", connected=False, reason=reason)
             if not announced:
@@ -142,7 +142,7 @@ class WhatsAppSession:
                     last_renewed = time.monotonic()
                     continue
                 reason = "another process took over the lease"
-            except redis.RedisError as error:
+            except Exception as error:  # any failure to renew counts; a dead renewer would let a second owner in
                 # Give up well before the lease can expire and be taken by someone else.
                 if time.monotonic() - last_renewed < lease.ttl_ms / 1000 * 0.6:
                     continue
