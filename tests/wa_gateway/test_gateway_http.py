@@ -142,3 +142,18 @@ def test_connection_events_are_published_and_the_api_logs_them(
     assert event["companyId"] == "962302"
     wait_for(lambda: "connection_replaced" in stack.services["api"].output(), 10, "the api to log the event")
     subscriber.close()
+
+
+def test_qr_endpoints_say_why_there_is_no_qr_and_pairing_by_code_needs_neonize(gateway: Stack) -> None:
+    for path in ("/qr", "/qr.txt"):
+        response = httpx.get(gateway.gateway_url + path, timeout=10)
+        assert response.status_code == 404
+        assert "already connected" in response.json()["error"]
+    pair = post(gateway, "/pair", {"phone": CLIENT})
+    assert pair.status_code == 409
+    assert "WA_TRANSPORT=neonize" in pair.json()["error"]
+
+
+def test_typing_indicator_is_accepted_while_connected(gateway: Stack) -> None:
+    assert post(gateway, "/typing", {"phone": CLIENT, "state": "composing"}).status_code == 200
+    assert post(gateway, "/typing", {"phone": CLIENT, "state": "dancing"}).status_code == 400
