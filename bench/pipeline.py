@@ -107,7 +107,7 @@ def main() -> None:
         root = Path(scratch)
         server = RedisServer(root / "redis", appendonly=True)
         server.start()
-        stack = Stack(root / "stack", server.url, {"BATCH_IDLE_SECONDS": "0", "LOG_LEVEL": "WARNING"})
+        stack = Stack(root / "stack", server.url, {"BATCH_IDLE_SECONDS": "0"})
         try:
             stack.start()
             latency = end_to_end_latency(stack)
