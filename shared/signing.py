@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Mapping
+
+from shared.errors import NotAuthenticated
 
 SIGNATURE_HEADER = "x-signature"
 TIMESTAMP_HEADER = "x-timestamp"
@@ -56,3 +59,9 @@ def verify(
 
 def api_key_matches(expected: str, presented: str | None) -> bool:
     return bool(presented) and hmac.compare_digest(expected.encode(), (presented or "").encode())
+
+
+def check_api_key(expected: str, headers: Mapping[str, str]) -> None:
+    """Internal calls must carry ``x-api-key`` when API_KEY is set; raises NotAuthenticated otherwise."""
+    if expected and not api_key_matches(expected, headers.get(API_KEY_HEADER)):
+        raise NotAuthenticated(f"missing or wrong {API_KEY_HEADER} header")

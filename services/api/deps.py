@@ -11,8 +11,7 @@ from rq import Queue
 
 from services.api.settings import ApiSettings
 from shared.batching import BatchStore
-from shared.errors import NotAuthenticated
-from shared.signing import API_KEY_HEADER, api_key_matches
+from shared.signing import check_api_key
 
 
 @dataclass
@@ -36,6 +35,4 @@ StateDep = Annotated[ApiState, Depends(get_state)]
 
 
 def require_api_key(request: Request, state: StateDep) -> None:
-    expected = state.settings.api_key.get_secret_value()
-    if expected and not api_key_matches(expected, request.headers.get(API_KEY_HEADER)):
-        raise NotAuthenticated(f"missing or wrong {API_KEY_HEADER} header")
+    check_api_key(state.settings.api_key.get_secret_value(), request.headers)

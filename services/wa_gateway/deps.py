@@ -10,8 +10,7 @@ from services.wa_gateway.journal import Journal
 from services.wa_gateway.session import WhatsAppSession
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.simulator import SimulatorTransport
-from shared.errors import NotAuthenticated
-from shared.signing import API_KEY_HEADER, api_key_matches
+from shared.signing import check_api_key
 
 
 @dataclass
@@ -31,9 +30,7 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 def require_api_key(request: Request, gateway: GatewayDep) -> None:
-    expected = gateway.settings.api_key.get_secret_value()
-    if expected and not api_key_matches(expected, request.headers.get(API_KEY_HEADER)):
-        raise NotAuthenticated(f"missing or wrong {API_KEY_HEADER} header")
+    check_api_key(gateway.settings.api_key.get_secret_value(), request.headers)
 
 
 def get_simulator(gateway: GatewayDep) -> SimulatorTransport:
