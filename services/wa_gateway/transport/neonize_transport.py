@@ -13,12 +13,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import fcntl
-import hashlib
 import io
 import os
 import secrets
-import sqlite3
 import threading
 import time
 import unittest.mock
@@ -59,9 +56,9 @@ from services.wa_gateway.transport.neonize_events import (
     GROUP_SERVER,
     connection_event,
     jid_user,
-    jid_user_from_string,
     message_event,
 )
+from services.wa_gateway.transport.neonize_store import SessionStore, read_stored_phone
 from shared.errors import ConfigurationError, InvalidInput, InvalidPhone, TransientError, WhatsAppNotConnected
 from shared.logging import get_logger
 from shared.phones import normalize_phone
@@ -191,7 +188,6 @@ class NeonizeTransport:
         """Stopped clients whose connect task is still running: kept alive because Go still
         holds their ctypes callbacks."""
         self._lifecycle = asyncio.Lock()
-        self._lock_fd: int | None = None
         self._own_phone: str | None = None
         self._connected = False
         self._paired = False
@@ -205,19 +201,7 @@ class NeonizeTransport:
         self._watchdog: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
-        db = settings.wa_session_db.strip()
-        self._is_postgres = db.startswith("postgres")
-        if self._is_postgres:
-            self._db_name = db
-            digest = hashlib.sha256(db.encode()).hexdigest()[:16]
-            # A DSN has no local file to lock next to, yet two local processes must still not share it.
-            self._lock_path = settings.data_dir / f"whatsapp-session-{digest}.lock"
-            self._db_path: Path | None = None
-        else:
-            path = Path(db) if db else settings.data_dir / f"whatsapp-{settings.company_id}.sqlite"
-            self._db_path = path
-            self._db_name = str(path)
-            self._lock_path = path.with_name(path.name + ".lock")
+        self._store = SessionStore(settings)
 
     # --- properties ---
 
@@ -241,7 +225,7 @@ class NeonizeTransport:
 
     @property
     def session_db(self) -> str:
-        return self._db_name
+        return self._store.name
 
     @property
     def qr_text_path(self) -> Path:
@@ -336,7 +320,7 @@ class NeonizeTransport:
         # A unique uuid per client: neonize's GC finalizer calls Go Stop(uuid), which would
         # otherwise stop a newer client that reused the uuid of a collected one (notes §1).
         uuid = f"wa-{self._settings.company_id}-{secrets.token_hex(4)}"
-        return NewAClient(self._db_name, uuid=uuid)
+        return NewAClient(self._store.name, uuid=uuid)
 
     def _register_handlers(self, client: Any) -> None:
         """One handler per event type, all before connect() (notes §4: later ones never fire)."""
@@ -400,65 +384,17 @@ class NeonizeTransport:
         log.warning("WhatsApp connection task ended", error=reason, company_id=self._settings.company_id)
         await self._emit(TransportEvent(TransportEventType.CONNECT_FAILED, reason=reason))
 
-    # --- the file lock and the session store ---
+    # --- the session store ---
 
     def _acquire_lock(self) -> None:
-        if self._lock_fd is not None:
-            return
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ConfigurationError(
-                f"another process owns the session store {self._db_name if not self._is_postgres else '(postgres)'}"
-                f" (lock {self._lock_path} is held); run one wa-gateway per WhatsApp number"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._lock_fd = fd
+        self._store.lock()
 
     def _release_lock(self) -> None:
-        fd, self._lock_fd = self._lock_fd, None
-        if fd is None:
-            return
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        with contextlib.suppress(OSError):
-            os.close(fd)
+        self._store.unlock()
 
     def _prepare_store(self) -> None:
-        """Create the store's directory, drop a store that belongs to another number, learn our phone.
-
-        Blocking (sqlite); connect() runs it in a thread.
-        """
-        if self._db_path is None:
-            return
-        self._db_path.parent.mkdir(parents=True, exist_ok=True)
-        stored = read_stored_phone(self._db_path)
-        expected = self._configured_phone()
-        if stored is not None and expected is not None and stored != expected:
-            log.warning(
-                "The session store belongs to another WhatsApp number; deleting it so this one can pair",
-                stored_phone=stored,
-                configured_phone=expected,
-                session_db=str(self._db_path),
-            )
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                with contextlib.suppress(FileNotFoundError):
-                    Path(str(self._db_path) + suffix).unlink()
-            stored = None
-        self._own_phone = stored
-
-    def _configured_phone(self) -> str | None:
-        raw = self._settings.whatsapp_phone_number.strip()
-        if not raw:
-            return None
-        try:
-            return normalize_phone(raw, self._settings.default_region)
-        except InvalidPhone as error:
-            raise ConfigurationError(f"WHATSAPP_PHONE_NUMBER: {error}") from None
+        """Blocking (sqlite); connect() runs it in a thread."""
+        self._own_phone = self._store.prepare()
 
     # --- events ---
 
@@ -523,9 +459,9 @@ class NeonizeTransport:
         me = client.me
         if me is not None and jid_user(me.JID):
             self._own_phone = jid_user(me.JID)
-        elif self._db_path is not None:
+        elif self._store.path is not None:
             # get_me() is avoided on purpose: it aborts the process when the store has no device (notes §6).
-            self._own_phone = await asyncio.to_thread(read_stored_phone, self._db_path) or self._own_phone
+            self._own_phone = await asyncio.to_thread(read_stored_phone, self._store.path) or self._own_phone
         try:
             # Without one presence after connecting, contacts see "-" instead of the salon's name.
             await client.send_presence(Presence.AVAILABLE)
@@ -725,26 +661,3 @@ def _atomic_write(path: Path, data: bytes) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(data)
     temporary.replace(path)
-
-
-def read_stored_phone(db_path: Path) -> str | None:
-    """The phone of the device whatsmeow stored in a sqlite session store, or None.
-
-    Read with sqlite3 directly: neonize's get_me() aborts the process when called before
-    connect (notes §6) and would create the store as a side effect.
-    """
-    if not db_path.exists():
-        return None
-    try:
-        db = sqlite3.connect(db_path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return None
-    try:
-        row = db.execute("SELECT jid FROM whatsmeow_device WHERE jid IS NOT NULL AND jid != '' LIMIT 1").fetchone()
-    except sqlite3.Error:
-        return None  # not a whatsmeow store yet (created on the first connect)
-    finally:
-        db.close()
-    if row is None:
-        return None
-    return jid_user_from_string(str(row[0])) or None
