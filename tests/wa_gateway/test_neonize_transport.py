@@ -7,20 +7,18 @@ decoding and the loop hand-off are neonize's own code.
 
 from __future__ import annotations
 
+# Must run before anything imports neonize (see the module).
+import services.wa_gateway.transport.neonize_import  # noqa: F401
+
+# isort: split
+
 import asyncio
 import ctypes
-import io
-import os
 import sqlite3
 import time
-import unittest.mock
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
-
-with unittest.mock.patch.object(os, "popen", lambda *_args, **_kwargs: io.StringIO(" ".join(os.uname()))):
-    # The same guard as in neonize_events.py: this module is usually the first to import neonize.
-    import neonize  # noqa: F401
 
 import neonize.aioze.events as neonize_dispatch
 import pytest

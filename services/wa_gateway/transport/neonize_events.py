@@ -8,18 +8,14 @@ is converted to a plain ``str``/``int``/``bool`` before it leaves this module.
 
 from __future__ import annotations
 
-import io
-import os
+# Must run before anything imports neonize (see the module).
+import services.wa_gateway.transport.neonize_import  # noqa: F401
+
+# isort: split
+
 import time
-import unittest.mock
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-with unittest.mock.patch.object(os, "popen", lambda *_args, **_kwargs: io.StringIO(" ".join(os.uname()))):
-    # neonize's first import runs os.popen("uname -a").read() to spot Android and never closes
-    # the pipe; under -W error (the test suite) that ResourceWarning then fails an unrelated
-    # test. os.uname() answers the same question without a process.
-    import neonize  # noqa: F401
 
 from neonize.aioze.events import (
     ClientOutdatedEv,

@@ -10,25 +10,22 @@ Own messages: inbound messages the salon sent from its own phone are passed on w
 
 from __future__ import annotations
 
+# Must run before anything imports neonize (see the module).
+import services.wa_gateway.transport.neonize_import  # noqa: F401
+
+# isort: split
+
 import asyncio
 import concurrent.futures
 import contextlib
 import io
-import os
 import secrets
 import threading
 import time
-import unittest.mock
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
-
-with unittest.mock.patch.object(os, "popen", lambda *_args, **_kwargs: io.StringIO(" ".join(os.uname()))):
-    # neonize's first import runs os.popen("uname -a").read() to spot Android and never closes
-    # the pipe; under -W error (the test suite) that ResourceWarning then fails an unrelated
-    # test. os.uname() answers the same question without a process.
-    import neonize  # noqa: F401
 
 import neonize.aioze.events as neonize_dispatch
 import segno
