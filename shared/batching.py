@@ -63,6 +63,14 @@ end
 return 0
 """
 
+_SAVE_REPLY = """
+if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then
+    return false
+end
+redis.call('HSETNX', KEYS[1], 'reply', ARGV[2])
+return redis.call('HGET', KEYS[1], 'reply')
+"""
+
 _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
     return redis.call('DEL', KEYS[1])
@@ -155,6 +163,7 @@ class BatchStore:
         self._ingest = client.register_script(_INGEST)
         self._take = client.register_script(_TAKE)
         self._finish = client.register_script(_FINISH)
+        self._save_reply = client.register_script(_SAVE_REPLY)
         self._acquire = client.register_script(_ACQUIRE_LOCK)
         self._release = client.register_script(_RELEASE_LOCK)
 
@@ -187,11 +196,24 @@ class BatchStore:
         messages = [BufferedMessage.decode(item) for item in json.loads(reply[2])]
         return TakeResult("taken", Batch(reply[1].decode(), company_id, chat, messages))
 
+    def saved_reply(self, batch: Batch) -> list[str] | None:
+        """The reply parts decided for this batch by an earlier attempt, if any."""
+        raw = self._client.hget(redis_keys.inflight(batch.company_id, batch.chat), "reply")
+        return None if raw is None else list(json.loads(raw))
+
+    def save_reply(self, batch: Batch, parts: list[str]) -> list[str]:
+        """Keep the first reply decided for a batch; a retry sends those parts, never a new answer."""
+        raw = self._save_reply(
+            keys=[redis_keys.inflight(batch.company_id, batch.chat)],
+            args=[batch.id, json.dumps(parts, ensure_ascii=False)],
+        )
+        return parts if raw is None else list(json.loads(raw))
+
     def finish(self, batch: Batch) -> bool:
         return bool(self._finish(keys=[redis_keys.inflight(batch.company_id, batch.chat)], args=[batch.id]))
 
     def acquire_chat(self, company_id: str, chat: str, holder: str, ttl_ms: int) -> bool:
-        """Take (or re-enter) the chat's lock, so a chat's batches are answered one at a time."""
+        """Take the chat's lock, or extend it if ``holder`` has it: a chat's batches go one at a time."""
         return bool(self._acquire(keys=[redis_keys.chat_lock(company_id, chat)], args=[holder, ttl_ms]))
 
     def release_chat(self, company_id: str, chat: str, holder: str) -> None:

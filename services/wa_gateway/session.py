@@ -68,6 +68,12 @@ class SessionState:
     since: float = field(default_factory=time.time)
 
 
+@dataclass
+class _KeyLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 class WhatsAppSession:
     def __init__(
         self,
@@ -91,7 +97,7 @@ class WhatsAppSession:
         """None only in unit tests that drive a transport directly; every process passes one."""
         self._connect_task: asyncio.Task[None] | None = None
         self._lease_task: asyncio.Task[None] | None = None
-        self._send_locks: dict[str, asyncio.Lock] = {}
+        self._send_locks: dict[str, _KeyLock] = {}
         self._stopping = False
         self._failed_attempts = 0
         """Consecutive failures since the last CONNECTED; drives the backoff, never a tight loop."""
@@ -305,9 +311,11 @@ class WhatsAppSession:
         """Send once per idempotency key; returns (message, was_duplicate)."""
         if idempotency_key is None:
             return await self._send_now(phone, text), False
-        lock = self._send_locks.setdefault(idempotency_key, asyncio.Lock())
+        # One lock per key, kept while anyone holds or awaits it, so same-key sends never overlap.
+        entry = self._send_locks.setdefault(idempotency_key, _KeyLock())
+        entry.users += 1
         try:
-            async with lock:
+            async with entry.lock:
                 existing = await asyncio.to_thread(self.journal.sent_message_id, idempotency_key)
                 if existing is not None:
                     log.info("Repeated send suppressed", idempotency_key=idempotency_key, message_id=existing)
@@ -316,8 +324,9 @@ class WhatsAppSession:
                 await asyncio.to_thread(self.journal.record_sent, idempotency_key, sent.message_id, phone)
                 return sent, False
         finally:
-            if not lock.locked():
-                self._send_locks.pop(idempotency_key, None)
+            entry.users -= 1
+            if entry.users == 0:
+                del self._send_locks[idempotency_key]
 
     async def _send_now(self, phone: str, text: str) -> SentMessage:
         if not self.state.connected:

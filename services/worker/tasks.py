@@ -1,13 +1,16 @@
 """RQ job functions. The api enqueues them by dotted path with the JSON serializer.
 
-Jobs may run more than once (RQ retries, a crashed worker's job is picked up again), so each
-step is idempotent: the batch is kept in Redis until answered, and every reply part carries an
-idempotency key the gateway remembers.
+Jobs may run more than once (RQ retries, a crashed worker's job is picked up again, an orphaned
+work horse may still be finishing), so each step is idempotent: the batch stays in Redis until it
+is answered, the reply decided for it is stored with it, every reply part carries an idempotency
+key the gateway remembers, and a per-execution chat lock keeps two executions apart.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 
 from rq import get_current_job
 
@@ -16,15 +19,19 @@ from services.worker.context import WorkerContext, current_context
 from services.worker.reply import idempotency_key, reply_parts
 from shared import redis_keys
 from shared.batching import Batch
-from shared.errors import PermanentError, TransientError
+from shared.errors import PermanentError
 from shared.logging import bound, get_logger
 from shared.queueing import JOB_TIMEOUT_SECONDS, schedule_flush
 
 log = get_logger(__name__)
 
 LOCK_BUSY_RETRY_SECONDS = 2.0
-CHAT_LOCK_TTL_MS = (JOB_TIMEOUT_SECONDS + 30) * 1000
-"""Outlives the job's hard timeout, so a crashed holder's lock frees itself soon after."""
+CHAT_LOCK_TTL_MS = 30_000
+"""Renewed every 10 s while the execution is alive, so a killed one frees the chat within 30 s."""
+NEXT_BATCH_BUDGET_SECONDS = JOB_TIMEOUT_SECONDS / 2
+"""Past this, a job leaves further batches to a fresh job instead of racing its own timeout."""
+UNDELIVERED_RETRY_SECONDS = {"transient": 60.0, "permanent": 300.0}
+"""When not even the apology could be sent, the batch stays and is tried again this much later."""
 
 FRIENDLY_FAILURE_MESSAGE = (
     "Извините, сейчас не получается ответить. Администратор салона свяжется с вами в ближайшее время."
@@ -32,19 +39,57 @@ FRIENDLY_FAILURE_MESSAGE = (
 BUDGET_EXHAUSTED_MESSAGE = "Спасибо! Администратор салона прочитает ваши сообщения и ответит лично."
 
 
+class ChatLockKeeper:
+    """Holds a chat's lock for one execution and renews it from a thread while the job runs.
+
+    The holder is unique per execution, not per RQ job: RQ retries keep the job id, and a retry
+    must not enter a chat that an orphaned work horse of the same job is still answering.
+    """
+
+    def __init__(self, context: WorkerContext, company_id: str, chat: str) -> None:
+        self._context = context
+        self._company_id = company_id
+        self._chat = chat
+        self.holder = uuid.uuid4().hex
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="chat-lock", daemon=True)
+
+    def acquire(self) -> bool:
+        if not self._context.batches.acquire_chat(self._company_id, self._chat, self.holder, CHAT_LOCK_TTL_MS):
+            return False
+        self._thread.start()
+        return True
+
+    def _renew(self) -> None:
+        while not self._stop.wait(CHAT_LOCK_TTL_MS / 1000 / 3):
+            try:
+                if not self._context.batches.acquire_chat(self._company_id, self._chat, self.holder, CHAT_LOCK_TTL_MS):
+                    log.error("Chat lock lost while answering; another execution may overlap", chat=self._chat)
+            except Exception as error:  # Redis blip: the next renewal tries again well within the TTL
+                log.warning("Chat lock renewal failed", error=str(error))
+
+    def release(self) -> None:
+        self._stop.set()
+        self._context.batches.release_chat(self._company_id, self._chat, self.holder)
+
+
 def flush_chat(company_id: str, chat: str) -> str:
     """Answer every batch of ``chat`` that is ready; reschedule itself when it must wait."""
     context = current_context()
     job = get_current_job()
-    holder = job.id if job is not None else f"pid-{time.time_ns()}"
-    with bound(company_id=company_id, chat=chat, job_id=holder):
-        if not context.batches.acquire_chat(company_id, chat, holder, CHAT_LOCK_TTL_MS):
-            # Another job is answering this chat; come back after it, keeping the chat's order.
+    started = time.monotonic()
+    lock = ChatLockKeeper(context, company_id, chat)
+    with bound(company_id=company_id, chat=chat, job_id=job.id if job else None):
+        if not lock.acquire():
+            # Another execution is answering this chat; come back after it, keeping the chat's order.
             schedule_flush(context.queue, company_id, chat, LOCK_BUSY_RETRY_SECONDS)
             return "chat busy; rescheduled"
         try:
             answered = 0
             while True:
+                if answered and time.monotonic() - started > NEXT_BATCH_BUDGET_SECONDS:
+                    schedule_flush(context.queue, company_id, chat, 0)
+                    return f"answered {answered} batch(es); the rest goes to a fresh job"
                 taken = context.batches.take(company_id, chat)
                 if taken.outcome == "empty":
                     return f"answered {answered} batch(es)"
@@ -55,7 +100,7 @@ def flush_chat(company_id: str, chat: str) -> str:
                 answer_batch(context, taken.batch)
                 answered += 1
         finally:
-            context.batches.release_chat(company_id, chat, holder)
+            lock.release()
 
 
 def answer_batch(context: WorkerContext, batch: Batch) -> None:
@@ -63,20 +108,13 @@ def answer_batch(context: WorkerContext, batch: Batch) -> None:
     last_attempt = job is None or not job.retries_left
     with bound(batch_id=batch.id, message_id=batch.last_message_id):
         log.info("Processing message", batch_size=len(batch.messages), length=len(batch.text))
-        if not _within_reply_budget(context, batch):
-            _answer_without_ai(context, batch)
-            return
         try:
-            response = context.ai.reply(
-                AIRequest(
-                    company_id=batch.company_id,
-                    phone=batch.chat,
-                    text=batch.text,
-                    client_name=batch.push_name,
-                    message_count=len(batch.messages),
-                )
-            )
-            parts = reply_parts(response.text)
+            parts = context.batches.saved_reply(batch)
+            if parts is None:
+                if not _within_reply_budget(context, batch):
+                    _answer_without_ai(context, batch)
+                    return
+                parts = context.batches.save_reply(batch, _ask_ai(context, batch))
             for index, part in enumerate(parts):
                 if index:
                     time.sleep(context.settings.reply_part_gap_seconds)
@@ -88,18 +126,31 @@ def answer_batch(context: WorkerContext, batch: Batch) -> None:
                     wa_message_id=result.get("messageId"),
                     duplicate=result.get("duplicate", False),
                 )
-        except TransientError as error:
-            log.warning("Failed to send", error=str(error), last_attempt=last_attempt)
-            if last_attempt:
-                _give_up(context, batch, error)
-            raise
         except PermanentError as error:
             log.error("Failed to send", error=str(error), retry=False)
-            _give_up(context, batch, error)
+            _give_up(context, batch, error, "permanent")
             if job is not None:
                 job.retries_left = None  # retrying can't help; go straight to the failed registry
             raise
+        except Exception as error:  # transient, or unexpected: RQ retries; the last attempt gives up
+            log.warning("Failed to send", error=f"{type(error).__name__}: {error}", last_attempt=last_attempt)
+            if last_attempt:
+                _give_up(context, batch, error, "transient")
+            raise
         context.batches.finish(batch)
+
+
+def _ask_ai(context: WorkerContext, batch: Batch) -> list[str]:
+    response = context.ai.reply(
+        AIRequest(
+            company_id=batch.company_id,
+            phone=batch.chat,
+            text=batch.text,
+            client_name=batch.push_name,
+            message_count=len(batch.messages),
+        )
+    )
+    return reply_parts(response.text)
 
 
 def _within_reply_budget(context: WorkerContext, batch: Batch) -> bool:
@@ -128,13 +179,20 @@ def _answer_without_ai(context: WorkerContext, batch: Batch) -> None:
     context.batches.finish(batch)
 
 
-def _give_up(context: WorkerContext, batch: Batch, error: Exception) -> None:
-    """Tell the client once, and release the chat so later messages are still answered."""
+def _give_up(context: WorkerContext, batch: Batch, error: Exception, kind: str) -> None:
+    """Tell the client once and release the batch; if even that can't be sent, keep the batch."""
     try:
         context.sender.send_text(
             batch.company_id, batch.chat, FRIENDLY_FAILURE_MESSAGE, idempotency_key(batch.id, "failed")
         )
-    except Exception as send_error:  # the gateway may be the thing that is down
-        log.error("Failed to send the apology", error=str(send_error))
+    except Exception as send_error:  # the gateway or WhatsApp may be the thing that is down
+        delay = UNDELIVERED_RETRY_SECONDS[kind]
+        log.error(
+            "Failed to send the apology; the batch is kept and tried again",
+            error=str(send_error),
+            retry_in_seconds=delay,
+        )
+        schedule_flush(context.queue, batch.company_id, batch.chat, delay)
+        return
     context.batches.finish(batch)
-    log.error("Batch given up; job goes to the failed registry", error=str(error))
+    log.error("Batch given up after an apology; the job goes to the failed registry", error=str(error))
