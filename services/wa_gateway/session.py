@@ -99,6 +99,8 @@ class WhatsAppSession:
         self._lease_task: asyncio.Task[None] | None = None
         self._send_locks: dict[str, _KeyLock] = {}
         self._stopping = False
+        self._halted = False
+        """Set by a replaced/logged-out/banned/outdated event: nothing but an operator reconnects."""
         self._failed_attempts = 0
         """Consecutive failures since the last CONNECTED; drives the backoff, never a tight loop."""
         transport.set_event_handler(self.handle_event)
@@ -108,6 +110,8 @@ class WhatsAppSession:
     def start(self) -> None:
         """Take the lease, then connect with backoff, in the background; the HTTP server is up meanwhile."""
         self._stopping = False
+        if self._halted:
+            return
         if self._connect_task is None or self._connect_task.done():
             self._connect_task = asyncio.create_task(self._own_then_connect(), name="wa-connect")
 
@@ -140,24 +144,28 @@ class WhatsAppSession:
     async def _keep_lease(self, lease: SessionLease) -> None:
         """Renew while we own the number; if it can't be renewed, stop before anyone else can take it."""
         interval = lease.ttl_ms / 1000 / 3
+        # Give up well before the lease can expire and be taken by someone else, even if a renewal hangs.
+        give_up_after = lease.ttl_ms / 1000 * 0.6
         last_renewed = time.monotonic()
         while True:
             await asyncio.sleep(interval)
+            remaining = last_renewed + give_up_after - time.monotonic()
             try:
-                if await lease.renew():
+                if await asyncio.wait_for(lease.renew(), timeout=max(remaining, 0.05)):
                     last_renewed = time.monotonic()
                     continue
                 reason = "another process took over the lease"
             except Exception as error:  # any failure to renew counts; a dead renewer would let a second owner in
-                # Give up well before the lease can expire and be taken by someone else.
-                if time.monotonic() - last_renewed < lease.ttl_ms / 1000 * 0.6:
+                if time.monotonic() - last_renewed < give_up_after:
                     continue
-                reason = f"Redis unreachable, ownership can't be proven: {error}"
+                reason = f"Redis unreachable, ownership can't be proven: {type(error).__name__} {error}"
             log.error("Stopping the WhatsApp session: lease lost", reason=reason, company_id=self.settings.company_id)
             await self._stop_connect_task()
             await self.transport.stop()
-            self._set(status="standby", connected=False, reason=reason)
             self._lease_task = None
+            if self._halted:
+                return  # replaced or logged out: keep saying so; only an operator resumes
+            self._set(status="standby", connected=False, reason=reason)
             self.start()
             return
 
@@ -203,6 +211,7 @@ class WhatsAppSession:
         await self._stop_connect_task()
         await self.transport.stop()
         self._failed_attempts = 0
+        self._halted = False
         log.info("Reconnect requested by operator", company_id=self.settings.company_id)
         self.start()
 
@@ -263,6 +272,7 @@ class WhatsAppSession:
             rule.log, wa_event=event.type.value, reason=event.reason, company_id=self.settings.company_id
         )
         if rule.action is Action.STOP:
+            self._halted = True
             await self.transport.stop()
         elif rule.action is Action.RECONNECT and not (
             event.type is TransportEventType.DISCONNECTED and self.transport.reconnects_after_disconnect

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 
 import httpx
+import redis
 
+from shared import redis_keys
 from tests.support.services import Stack
 from tests.support.waiting import wait_for
 
@@ -71,3 +75,39 @@ def test_an_api_with_standalone_false_and_a_gateway_never_both_own_the_session(
     statuses = wait_for(lambda: settled([stack.gateway_url, hosted]), 30, "one owner and one standby")
     assert statuses.count("connected") == 1
     assert "hosts the WhatsApp session itself" in stack.services["api"].output()
+
+
+def steal_lease(client: redis.Redis) -> None:
+    thief = {"instance": "thief", "url": "http://127.0.0.1:9", "process": "elsewhere:1", "since": 0}
+    client.set(redis_keys.gateway_lease("962302"), json.dumps(thief), px=60_000)
+
+
+def test_an_owner_that_loses_its_lease_stops_and_stands_by_until_it_is_free(
+    make_stack: Callable[..., Stack], redis_client: redis.Redis
+) -> None:
+    stack = make_stack()
+    stack.start("wa-gateway")
+    steal_lease(redis_client)
+    wait_for(lambda: status(stack.gateway_url) == "standby", 20, "the gateway to give up the session")
+    assert "lease lost" in stack.services["wa-gateway"].output()
+    redis_client.delete(redis_keys.gateway_lease("962302"))
+    wait_for(lambda: status(stack.gateway_url) == "connected", 20, "the gateway to take the free lease")
+
+
+def test_a_replaced_session_stays_down_whatever_happens_to_the_lease(
+    make_stack: Callable[..., Stack], redis_client: redis.Redis
+) -> None:
+    stack = make_stack()
+    stack.start("wa-gateway")
+    httpx.post(f"{stack.gateway_url}/simulator/event", json={"type": "stream_replaced"}, timeout=10)
+    steal_lease(redis_client)
+    wait_for(lambda: "lease lost" in stack.services["wa-gateway"].output(), 20, "the lease loss to be noticed")
+    redis_client.delete(redis_keys.gateway_lease("962302"))
+    time.sleep(8)  # longer than the standby poll (5 s): a wrong reconnect would have happened by now
+    health = httpx.get(f"{stack.gateway_url}/health", timeout=5).json()
+    assert health["status"] == "replaced"
+    assert health["metrics"]["failedReconnects"] == 0
+    assert "WhatsApp connected" not in stack.services["wa-gateway"].output().split("Connection replaced (440)")[-1]
+
+    assert httpx.post(f"{stack.gateway_url}/reconnect", timeout=10).status_code == 200
+    wait_for(lambda: status(stack.gateway_url) == "connected", 20, "the operator's reconnect")
