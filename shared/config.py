@@ -97,12 +97,9 @@ def describe_validation_error(error: ValidationError, settings_cls: type[BaseSet
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     shown = first.get("input")
-    if (
-        shown is not None
-        and not isinstance(shown, dict)
-        and "secret" not in variable.lower()
-        and ("key" not in variable.lower())
-    ):
+    # URLs and DSNs may carry passwords; secrets are never echoed.
+    private = any(word in variable.lower() for word in ("secret", "key", "url", "db", "password"))
+    if shown is not None and not isinstance(shown, dict) and not private:
         return f"{variable}: {message} (got {shown!r})"
     return f"{variable}: {message}"
 

@@ -52,13 +52,14 @@ def verify(
     if abs(now - timestamp_ms) > MAX_SKEW_MS:
         return f"{TIMESTAMP_HEADER} is more than 5 minutes away from the server clock"
     expected = sign(secret, method, path, timestamp_ms, body)
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    # Bytes, not str: compare_digest raises TypeError on non-ASCII text, which would be a 500.
+    if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode("utf-8", "replace")):
         return f"{SIGNATURE_HEADER} does not match the body"
     return None
 
 
 def api_key_matches(expected: str, presented: str | None) -> bool:
-    return bool(presented) and hmac.compare_digest(expected.encode(), (presented or "").encode())
+    return bool(presented) and hmac.compare_digest(expected.encode(), (presented or "").encode("utf-8", "replace"))
 
 
 def check_api_key(expected: str, headers: Mapping[str, str]) -> None:

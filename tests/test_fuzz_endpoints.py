@@ -8,6 +8,7 @@ connection state on purpose, after which a send is rightly a 503.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -38,12 +39,30 @@ bodies = st.one_of(
     st.fixed_dictionaries({"messages": st.lists(message_like, max_size=3)}).map(lambda v: json.dumps(v).encode()),
     st.fixed_dictionaries({"phone": json_values, "message": json_values}).map(lambda v: json.dumps(v).encode()),
 )
+# Any byte HTTP allows in a header value, non-ASCII included.
+header_values = st.binary(min_size=1, max_size=40).filter(
+    lambda raw: all(byte >= 0x20 and byte != 0x7F for byte in raw) and raw.strip() == raw
+)
+fresh_timestamps = st.builds(lambda: str(int(time.time() * 1000)).encode())
+headers = st.fixed_dictionaries(
+    {},
+    optional={
+        b"x-signature": header_values,
+        b"x-timestamp": st.one_of(header_values, fresh_timestamps),
+        b"x-api-key": header_values,
+    },
+)
 path_params = st.one_of(st.just("962302"), st.text(min_size=1, max_size=60).filter(lambda s: "/" not in s))
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[Stack]:
-    stack = Stack(tmp_path_factory.mktemp("fuzz"), redis_server.url)
+    # Secrets set, so signature and key checks are fuzzed too.
+    stack = Stack(
+        tmp_path_factory.mktemp("fuzz"),
+        redis_server.url,
+        {"WEBHOOK_SECRET": "fuzz-webhook-secret-value", "API_KEY": "fuzz-internal-api-key"},
+    )
     stack.start("wa-gateway", "api")
     yield stack
     stack.stop()
@@ -59,10 +78,11 @@ def operations(base_url: str) -> list[tuple[str, str]]:
     ]
 
 
-def fuzz(base_url: str) -> Callable[[str, str, bytes, str], None]:
-    def call(method: str, path: str, body: bytes, param: str) -> None:
+def fuzz(base_url: str) -> Callable[[str, str, bytes, str, dict[bytes, bytes]], None]:
+    def call(method: str, path: str, body: bytes, param: str, extra: dict[bytes, bytes]) -> None:
         url = base_url + path.replace("{companyId}", quote(param, safe=""))
-        response = httpx.request(method, url, content=body, headers={"content-type": "application/json"}, timeout=10)
+        sent = {b"content-type": b"application/json", **extra}
+        response = httpx.request(method, url, content=body, headers=sent, timeout=10)
         assert response.status_code < 500, (
             f"{method.upper()} {path} {body[:200]!r} -> {response.status_code} {response.text[:300]}"
         )
@@ -78,8 +98,8 @@ def test_no_input_makes_any_endpoint_answer_5xx(stack: Stack, service: str) -> N
     assert ops, "the service published no operations"
 
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-    @given(op=st.sampled_from(ops), body=bodies, param=path_params)
-    def check(op: tuple[str, str], body: bytes, param: str) -> None:
-        call(op[0], op[1], body, param)
+    @given(op=st.sampled_from(ops), body=bodies, param=path_params, extra=headers)
+    def check(op: tuple[str, str], body: bytes, param: str, extra: dict[bytes, bytes]) -> None:
+        call(op[0], op[1], body, param, extra)
 
     check()

@@ -110,8 +110,11 @@ class Forwarder:
             return True
         if status in REJECTED_STATUSES:
             if len(entries) > 1:
-                results = [await self._deliver([entry]) for entry in entries]
-                return all(results)
+                # One at a time, in order; stop at the first that isn't settled so order is kept.
+                for entry in entries:
+                    if not await self._deliver([entry]):
+                        return False
+                return True
             entry = entries[0]
             await asyncio.to_thread(self._journal.mark_rejected, seqs, f"webhook answered {status}")
             with bound(company_id=self._settings.company_id, message_id=entry.payload.get("messageId")):

@@ -91,3 +91,11 @@ def test_production_with_placeholder_secrets_refuses_to_start(tmp_path: os.PathL
     assert result.returncode == 2
     assert "API_KEY" in result.stderr
     assert "changethis" not in result.stderr
+
+
+def test_a_bad_redis_url_is_named_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "http://user:hunter2@redis.example:6379")
+    with pytest.raises(ConfigurationError) as error:
+        load_settings(GatewaySettings)
+    assert str(error.value).startswith("REDIS_URL: ")
+    assert "hunter2" not in str(error.value)

@@ -32,3 +32,8 @@ def test_a_timestamp_more_than_five_minutes_off_is_refused() -> None:
 def test_missing_headers_are_named() -> None:
     reason = verify(SECRET, "POST", "/p", BODY, None, None)
     assert reason is not None and "x-signature" in reason
+
+
+def test_a_non_ascii_signature_is_simply_wrong() -> None:
+    reason = verify(SECRET, "POST", "/p", BODY, "подпись", "1000", now_ms=1000)
+    assert reason is not None and "does not match" in reason

@@ -62,4 +62,7 @@ async def pair(request: PairRequest, gateway: GatewayDep) -> dict[str, Any] | JS
     except TransientError as error:
         log.warning("Pairing code not issued", error=str(error))
         return error_response(503, str(error))
+    except Exception as error:
+        log.error("Pairing code not issued", error=f"{type(error).__name__}: {error}")
+        return error_response(502, f"WhatsApp refused the pairing request: {error}")
     return {"success": True, "code": code, "phone": phone}

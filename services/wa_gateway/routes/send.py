@@ -56,6 +56,9 @@ async def reaction(request: ReactionRequest, gateway: GatewayDep) -> dict[str, A
         except TransientError as error:
             log.warning("Failed to send reaction", error=str(error))
             return error_response(503, str(error))
+        except Exception as error:
+            log.error("Failed to send reaction", error=f"{type(error).__name__}: {error}")
+            return error_response(502, f"WhatsApp refused the reaction: {error}")
         return {"success": True, "messageId": sent.message_id, "phone": phone, "emoji": request.emoji}
 
 
@@ -72,6 +75,9 @@ async def typing(request: TypingRequest, gateway: GatewayDep) -> dict[str, Any] 
         await gateway.session.send_typing(phone, request.state == "composing")
     except TransientError as error:
         return error_response(503, str(error))
+    except Exception as error:
+        log.warning("Typing indicator not sent", error=f"{type(error).__name__}: {error}")
+        return error_response(502, f"WhatsApp refused the typing indicator: {error}")
     return {"success": True, "phone": phone, "state": request.state}
 
 
