@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import phonenumbers
 
 from shared.errors import InvalidPhone
@@ -42,3 +45,22 @@ def normalize_phone(raw: str, default_region: str = "RU") -> str:
     if parsed is None:
         raise InvalidPhone(f"phone {raw!r} is not a valid phone number")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164).lstrip("+")
+
+
+GROUP_SUFFIX = "@g.us"
+_GROUP_ID = re.compile(r"^\d{5,25}(-\d{5,25})?@g\.us$")
+
+
+def normalize_chat(raw: str, default_region: str = "RU") -> str:
+    """A client's phone (E.164 digits) or, when groups are enabled, a group id kept as ``<id>@g.us``."""
+    text = raw.strip()
+    if text.endswith(GROUP_SUFFIX):
+        if not _GROUP_ID.match(text):
+            raise InvalidPhone(f"chat {raw!r} is not a valid WhatsApp group id")
+        return text
+    return normalize_phone(text, default_region)
+
+
+def without_control_characters(text: str) -> str:
+    """WhatsApp text can carry control characters the api refuses; drop them, keep line breaks and tabs."""
+    return "".join(ch for ch in text if ch in "\n\r\t" or unicodedata.category(ch) not in ("Cc", "Cs"))

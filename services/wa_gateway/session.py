@@ -30,6 +30,7 @@ from services.wa_gateway.transport.base import (
 )
 from shared.errors import WhatsAppNotConnected
 from shared.logging import bound, get_logger
+from shared.phones import GROUP_SUFFIX, without_control_characters
 
 log = get_logger(__name__)
 
@@ -300,12 +301,13 @@ class WhatsAppSession:
                 log.debug("Skipping the salon's own message")
                 return
             payload = {
-                "from": message.chat,
-                "message": message.text,
+                # The api accepts exactly this, so nothing journalled here is refused there later.
+                "from": f"{message.chat}{GROUP_SUFFIX}" if message.is_group else message.chat,
+                "message": without_control_characters(message.text) or f"[{message.kind}]",
                 "messageId": message.message_id,
                 "timestamp": message.timestamp_ms,
                 "type": message.kind,
-                "pushName": message.push_name,
+                "pushName": without_control_characters(message.push_name) if message.push_name else None,
             }
             is_new = await asyncio.to_thread(self.journal.append, message.message_id, payload)
             if not is_new:

@@ -68,6 +68,13 @@ def test_the_originals_single_form_is_accepted(api: Stack, redis_client: redis.R
     assert buffered(redis_client)[0]["chat"] == CLIENT
 
 
+def test_a_group_chat_keeps_its_group_id(api: Stack, redis_client: redis.Redis) -> None:
+    group = "120363012345678901@g.us"
+    response = post(api, {"messages": [{"from": group, "message": "Всем привет", "messageId": "g1"}]})
+    assert response.status_code == 200
+    assert buffered(redis_client, group)[0]["chat"] == group
+
+
 def test_a_message_delivered_twice_is_stored_once(api: Stack, redis_client: redis.Redis) -> None:
     body = {"messages": [{"from": CLIENT, "message": "Привет", "messageId": "m1"}]}
     assert post(api, body).json()["addedCount"] == 1
@@ -92,7 +99,8 @@ BAD_BODIES: list[tuple[str, bytes | dict[str, Any], int, str]] = [
     ),
     ("control character", {"messages": [{"from": CLIENT, "message": "hi\x00", "messageId": "m1"}]}, 422, "control"),
     ("invalid phone", {"messages": [{"from": "+", "message": "hi", "messageId": "m1"}]}, 422, "messages.0.from"),
-    ("group chat", {"messages": [{"from": "1203630@g.us", "message": "hi", "messageId": "m1"}]}, 422, "from"),
+    ("status broadcast", {"messages": [{"from": "status@broadcast", "message": "hi", "messageId": "m1"}]}, 422, "from"),
+    ("bad group id", {"messages": [{"from": "12-ab@g.us", "message": "hi", "messageId": "m1"}]}, 422, "group id"),
     ("bad message id", {"messages": [{"from": CLIENT, "message": "hi", "messageId": "a b"}]}, 422, "messageId"),
     ("bad companyId", {"companyId": "[object Object]", "messages": []}, 422, "companyId"),
     (

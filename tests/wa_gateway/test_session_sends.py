@@ -9,8 +9,10 @@ from typing import Any
 from services.wa_gateway.journal import Journal
 from services.wa_gateway.session import WhatsAppSession
 from services.wa_gateway.settings import GatewaySettings
-from services.wa_gateway.transport.base import SentMessage
+from services.wa_gateway.transport.base import IncomingMessage, SentMessage, TransportEvent, TransportEventType
 from services.wa_gateway.transport.simulator import SimulatorTransport
+from shared.models import BatchedWebhook
+from shared.phones import normalize_chat
 
 CLIENT = "79001234567"
 
@@ -60,6 +62,33 @@ async def test_concurrent_sends_with_one_key_send_once_even_when_the_first_fails
         assert [item.text for item in await transport.outbox(CLIENT)] == ["hello"]
         message_ids = {result[0].message_id for result in [*results[1:], late] if isinstance(result, tuple)}
         assert len(message_ids) == 1
+    finally:
+        journal.close()
+        transport.close()
+
+
+async def test_what_the_gateway_journals_is_what_the_api_accepts(tmp_path: Path) -> None:
+    settings = GatewaySettings(DATA_DIR=str(tmp_path))
+    transport = SimulatorTransport(tmp_path, "79990000000")
+    journal = Journal(tmp_path / "journal.sqlite")
+    session = WhatsAppSession(settings, transport, journal, lambda: None, noop_publish)
+    try:
+        message = IncomingMessage(
+            chat="120363012345678901",
+            sender=CLIENT,
+            message_id="3EB0CONTROL",
+            text="при\x00вет\x07\nстрока",
+            timestamp_ms=1,
+            push_name="Аня\x1b",
+            is_group=True,
+        )
+        await session.handle_event(TransportEvent(TransportEventType.MESSAGE, message=message))
+        [entry] = journal.pending(10)
+        assert entry.payload["message"] == "привет\nстрока"
+        assert entry.payload["pushName"] == "Аня"
+        assert entry.payload["from"] == "120363012345678901@g.us"
+        webhook = BatchedWebhook.model_validate({"messages": [entry.payload]})
+        assert normalize_chat(webhook.messages[0].from_) == "120363012345678901@g.us"
     finally:
         journal.close()
         transport.close()

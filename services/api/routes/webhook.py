@@ -18,7 +18,7 @@ from shared.errors import InvalidInput, InvalidPhone, NotAuthenticated, StoreUna
 from shared.http import describe_validation, error_response, parse_json_object
 from shared.logging import bound, get_logger
 from shared.models import BatchedWebhook, CompanyIdField, Identifier, InboundMessage, SingleWebhook, WireModel
-from shared.phones import normalize_phone
+from shared.phones import normalize_chat, normalize_phone
 from shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 
 log = get_logger(__name__)
@@ -44,7 +44,7 @@ def _buffered(messages: list[InboundMessage], region: str) -> list[BufferedMessa
     buffered = []
     for index, message in enumerate(messages):
         try:
-            chat = normalize_phone(message.from_, region)
+            chat = normalize_chat(message.from_, region)
         except InvalidPhone as error:
             raise InvalidPhone(f"messages.{index}.from: {error}") from None
         buffered.append(

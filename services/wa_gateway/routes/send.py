@@ -11,7 +11,7 @@ from shared.errors import TransientError
 from shared.http import error_response
 from shared.logging import bound, get_logger
 from shared.models import Identifier, SendRequest, SendResult, WireModel
-from shared.phones import normalize_phone
+from shared.phones import normalize_chat, normalize_phone
 
 log = get_logger(__name__)
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -26,7 +26,7 @@ class ReactionRequest(WireModel):
 
 @router.post("/send", response_model=None)
 async def send(request: SendRequest, gateway: GatewayDep) -> dict[str, Any] | JSONResponse:
-    phone = normalize_phone(request.phone, gateway.settings.default_region)
+    phone = normalize_chat(request.phone, gateway.settings.default_region)
     with bound(company_id=gateway.settings.company_id, chat=phone, idempotency_key=request.idempotency_key):
         try:
             sent, duplicate = await gateway.session.send_text(phone, request.message, request.idempotency_key)
