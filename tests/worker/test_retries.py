@@ -50,3 +50,16 @@ def test_a_permanent_failure_is_not_retried_and_lands_in_the_failed_registry(
     assert "send proxy refused the message (401)" in worker
     assert "scheduled for retry" not in worker
     assert stack.outbox(CLIENT) == []
+
+
+def test_a_batch_outlives_its_retries_when_not_even_the_apology_can_be_sent(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack()
+    stack.start("api", "worker")
+    webhook(stack, "Шлюз лежит дольше всех попыток", "RETRY2")
+    worker = stack.services["worker"]
+    # Retries wait 5 + 15 + 30 s; then the apology fails too and the batch must be kept, not dropped.
+    wait_for(lambda: "the batch is kept and tried again" in worker.output(), 120, "the last attempt to give up")
+
+    stack.start("wa-gateway")
+    replies = wait_for(lambda: stack.outbox(CLIENT), 120, "the kept batch to be answered")
+    assert "Шлюз лежит дольше всех попыток" in replies[0]["text"]
