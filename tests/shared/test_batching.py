@@ -73,7 +73,7 @@ def test_an_empty_chat_has_nothing_to_take(redis_client: redis.Redis) -> None:
     assert store.take(COMPANY, CHAT).outcome == "empty"
 
 
-def test_a_chat_lock_admits_one_holder_and_lets_it_re_enter(redis_client: redis.Redis) -> None:
+def test_a_chat_lock_admits_one_holder_and_lets_that_holder_extend_it(redis_client: redis.Redis) -> None:
     store = BatchStore(redis_client, idle_seconds=0, max_messages=10)
     assert store.acquire_chat(COMPANY, CHAT, "job-a", 10_000)
     assert not store.acquire_chat(COMPANY, CHAT, "job-b", 10_000)
