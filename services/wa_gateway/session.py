@@ -66,6 +66,8 @@ class SessionState:
     phone_number: str | None = None
     reason: str | None = None
     qr: str | None = None
+    ban_expires_at: int | None = None
+    """Unix seconds when a temporary ban ends, as WhatsApp reported it."""
     since: float = field(default_factory=time.time)
 
 
@@ -266,7 +268,14 @@ class WhatsAppSession:
             log.info("WhatsApp event", wa_event=event.type.value, company_id=self.settings.company_id)
             return
         phone = event.phone_number or self.state.phone_number
-        self._set(status=rule.status, connected=rule.connected, reason=event.reason, phone_number=phone, qr=None)
+        self._set(
+            status=rule.status,
+            connected=rule.connected,
+            reason=event.reason,
+            phone_number=phone,
+            qr=None,
+            ban_expires_at=event.expires_at if event.type is TransportEventType.TEMPORARY_BAN else None,
+        )
         if not rule.connected:
             self.metrics.last_error = f"{rule.status}: {event.reason or ''}".strip(": ")
         getattr(log, rule.level)(
@@ -381,6 +390,7 @@ class WhatsAppSession:
             "connected": self.state.connected,
             "phoneNumber": self.state.phone_number,
             "reason": self.state.reason,
+            "banExpiresAt": self.state.ban_expires_at,
             "transport": self.transport.name,
             "metrics": self.metrics.as_json(self.state.connected),
         }
