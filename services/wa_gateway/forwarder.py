@@ -17,6 +17,7 @@ from services.wa_gateway.journal import Journal, JournalEntry
 from services.wa_gateway.policy import reconnect_delay
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.base import IncomingReaction
+from shared.blocking import run_blocking
 from shared.logging import bound, get_logger
 from shared.signing import API_KEY_HEADER, signed_headers
 
@@ -69,12 +70,12 @@ class Forwarder:
         failures = 0
         while True:
             self._wakeup.clear()
-            entries = await asyncio.to_thread(self._journal.pending, self._settings.forward_batch_size)
+            entries = await run_blocking(self._journal.pending, self._settings.forward_batch_size)
             if not entries:
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), IDLE_WAKEUP_SECONDS)
                 except TimeoutError:
-                    await asyncio.to_thread(self._journal.prune)
+                    await run_blocking(self._journal.prune)
                 continue
             if await self._deliver(entries):
                 failures = 0
@@ -82,7 +83,7 @@ class Forwarder:
             failures += 1
             self.failed_attempts += 1
             delay = reconnect_delay(failures - 1, 0.5, self._settings.forward_retry_max_seconds)
-            backlog = await asyncio.to_thread(self._journal.backlog)
+            backlog = await run_blocking(self._journal.backlog)
             log.warning(
                 "Webhook delivery failed; retrying",
                 retry_in_seconds=round(delay, 2),
@@ -98,7 +99,7 @@ class Forwarder:
         )
         seqs = [entry.seq for entry in entries]
         if status is not None and 200 <= status < 300:
-            await asyncio.to_thread(self._journal.mark_delivered, seqs)
+            await run_blocking(self._journal.mark_delivered, seqs)
             self.delivered += len(entries)
             for entry in entries:
                 with bound(
@@ -116,7 +117,7 @@ class Forwarder:
                         return False
                 return True
             entry = entries[0]
-            await asyncio.to_thread(self._journal.mark_rejected, seqs, f"webhook answered {status}")
+            await run_blocking(self._journal.mark_rejected, seqs, f"webhook answered {status}")
             with bound(company_id=self._settings.company_id, message_id=entry.payload.get("messageId")):
                 log.error("Webhook rejected message; kept in the journal as rejected", status=status)
             return True

@@ -28,6 +28,7 @@ from services.wa_gateway.transport.base import (
     TransportEvent,
     TransportEventType,
 )
+from shared.blocking import run_blocking
 from shared.errors import WhatsAppNotConnected
 from shared.logging import bound, get_logger
 from shared.phones import GROUP_SUFFIX, without_control_characters
@@ -318,7 +319,7 @@ class WhatsAppSession:
                 "type": message.kind,
                 "pushName": without_control_characters(message.push_name) if message.push_name else None,
             }
-            is_new = await asyncio.to_thread(self.journal.append, message.message_id, payload)
+            is_new = await run_blocking(self.journal.append, message.message_id, payload)
             if not is_new:
                 log.info("Duplicate delivery from WhatsApp ignored")
                 return
@@ -337,12 +338,12 @@ class WhatsAppSession:
         entry.users += 1
         try:
             async with entry.lock:
-                existing = await asyncio.to_thread(self.journal.sent_message_id, idempotency_key)
+                existing = await run_blocking(self.journal.sent_message_id, idempotency_key)
                 if existing is not None:
                     log.info("Repeated send suppressed", idempotency_key=idempotency_key, message_id=existing)
                     return SentMessage(message_id=existing, timestamp=int(time.time())), True
                 sent = await self._send_now(phone, text)
-                await asyncio.to_thread(self.journal.record_sent, idempotency_key, sent.message_id, phone)
+                await run_blocking(self.journal.record_sent, idempotency_key, sent.message_id, phone)
                 return sent, False
         finally:
             entry.users -= 1

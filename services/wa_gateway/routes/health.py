@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter
 
 from services.wa_gateway.deps import GatewayDep
+from shared.blocking import run_blocking
 
 router = APIRouter()
 
@@ -13,7 +13,7 @@ router = APIRouter()
 @router.get("/health")
 async def health(gateway: GatewayDep) -> dict[str, Any]:
     """Always 200: the body says what is wrong. Reads state only; never touches the connection."""
-    backlog = await asyncio.to_thread(gateway.journal.backlog)
+    backlog = await run_blocking(gateway.journal.backlog)
     return {
         "service": "wa-gateway",
         "companyId": gateway.settings.company_id,

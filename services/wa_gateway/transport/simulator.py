@@ -7,7 +7,6 @@ it survives gateway restarts and a test can prove a reply was sent exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import time
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from services.wa_gateway.transport.base import (
     TransportEvent,
     TransportEventType,
 )
+from shared.blocking import run_blocking
 from shared.errors import WhatsAppNotConnected
 from shared.sqlite import SqliteStore
 
@@ -134,7 +134,7 @@ class SimulatorTransport:
                     (message_id, phone, kind, text, emoji, target, now),
                 )
 
-        await asyncio.to_thread(write)
+        await run_blocking(write)
         return SentMessage(message_id=message_id, timestamp=int(now))
 
     # --- the simulator's own controls, served under /simulator/* ---
@@ -182,4 +182,4 @@ class SimulatorTransport:
                 rows = db.execute(query + " ORDER BY seq", params).fetchall()
             return [OutboxItem(*row) for row in rows]
 
-        return await asyncio.to_thread(read)
+        return await run_blocking(read)
