@@ -28,7 +28,7 @@ FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
 
 def inbound_queue(connection: redis.Redis, company_id: str) -> Queue:
-    return Queue(redis_keys.inbound_queue(company_id), connection=connection, serializer=JSONSerializer)
+    return Queue(redis_keys.inbound_queue_name(company_id), connection=connection, serializer=JSONSerializer)
 
 
 def flush_job_id(company_id: str, chat: str, due: datetime) -> str:

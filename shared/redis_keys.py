@@ -23,7 +23,7 @@ BUFFER_TTL_SECONDS = 7 * 24 * 3600
 """Safety net only: a buffer is normally drained within seconds; the TTL never drops live data."""
 
 
-def inbound_queue(company_id: str) -> str:
+def inbound_queue_name(company_id: str) -> str:
     """RQ queue of flush jobs for one company (the original's ``company-{id}-messages``)."""
     return f"company-{company_id}-messages"
 

@@ -40,7 +40,7 @@ def buffered(client: redis.Redis, chat: str = CLIENT) -> list[dict[str, Any]]:
 
 
 def scheduled_flushes(client: redis.Redis) -> int:
-    return int(client.zcard(f"rq:scheduled:{redis_keys.inbound_queue('962302')}"))
+    return int(client.zcard(f"rq:scheduled:{redis_keys.inbound_queue_name('962302')}"))
 
 
 def test_the_batched_form_is_stored_for_the_worker_with_a_flush_scheduled(

@@ -6,10 +6,8 @@ from collections.abc import Callable
 
 import httpx
 import redis
-from rq import Queue
-from rq.serializers import JSONSerializer
 
-from shared import redis_keys
+from shared.queueing import inbound_queue
 from tests.support.services import Stack
 from tests.support.waiting import wait_for
 
@@ -42,9 +40,7 @@ def test_a_permanent_failure_is_not_retried_and_lands_in_the_failed_registry(
     stack.start()
     webhook(stack, "Неверный ключ", "PERM1")
 
-    queue = Queue(
-        redis_keys.inbound_queue("962302"), connection=redis.Redis.from_url(redis_url), serializer=JSONSerializer
-    )
+    queue = inbound_queue(redis.Redis.from_url(redis_url), "962302")
     wait_for(lambda: queue.failed_job_registry.count == 1, 60, "the job in the failed registry")
     worker = stack.services["worker"].output()
     assert "send proxy refused the message (401)" in worker
