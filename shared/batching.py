@@ -5,8 +5,9 @@ to the chat's buffer, so a message is never marked seen without being stored, an
 message is never stored twice. The worker *takes*: one Lua call moves up to BATCH_MAX_MESSAGES
 into the chat's in-flight record once the chat has been idle for BATCH_IDLE_SECONDS (or the
 buffer is full). The in-flight record survives a crash; the retried job answers that same batch
-with the same id, so its replies carry the same idempotency keys. It is deleted only after the
-replies went out (*finish*). Time comes from Redis' clock, so api and worker clocks don't matter.
+with the same id, so its replies carry the same idempotency keys, and keeps the decision taken for it
+(commands, their results, the reply). It is deleted only after the replies went out (*finish*).
+Time comes from Redis' clock, so api and worker clocks don't matter.
 """
 
 from __future__ import annotations
@@ -63,12 +64,12 @@ end
 return 0
 """
 
-_SAVE_REPLY = """
+_SAVE_DECISION = """
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then
     return false
 end
-redis.call('HSETNX', KEYS[1], 'reply', ARGV[2])
-return redis.call('HGET', KEYS[1], 'reply')
+redis.call('HSETNX', KEYS[1], 'decision', ARGV[2])
+return redis.call('HGET', KEYS[1], 'decision')
 """
 
 _RELEASE_LOCK = """
@@ -163,7 +164,7 @@ class BatchStore:
         self._ingest = client.register_script(_INGEST)
         self._take = client.register_script(_TAKE)
         self._finish = client.register_script(_FINISH)
-        self._save_reply = client.register_script(_SAVE_REPLY)
+        self._save_decision = client.register_script(_SAVE_DECISION)
         self._acquire = client.register_script(_ACQUIRE_LOCK)
         self._release = client.register_script(_RELEASE_LOCK)
 
@@ -196,18 +197,21 @@ class BatchStore:
         messages = [BufferedMessage.decode(item) for item in json.loads(reply[2])]
         return TakeResult("taken", Batch(reply[1].decode(), company_id, chat, messages))
 
-    def saved_reply(self, batch: Batch) -> list[str] | None:
-        """The reply parts decided for this batch by an earlier attempt, if any."""
-        raw = self._client.hget(redis_keys.inflight(batch.company_id, batch.chat), "reply")
-        return None if raw is None else list(json.loads(raw))
+    def saved_decision(self, batch: Batch) -> str | None:
+        """The decision (JSON) an earlier attempt stored for this batch, if any."""
+        raw = self._client.hget(redis_keys.inflight(batch.company_id, batch.chat), "decision")
+        if raw is None:
+            return None
+        return raw.decode() if isinstance(raw, bytes) else str(raw)
 
-    def save_reply(self, batch: Batch, parts: list[str]) -> list[str]:
-        """Keep the first reply decided for a batch; a retry sends those parts, never a new answer."""
-        raw = self._save_reply(
-            keys=[redis_keys.inflight(batch.company_id, batch.chat)],
-            args=[batch.id, json.dumps(parts, ensure_ascii=False)],
+    def save_decision(self, pipe: redis.client.Pipeline, batch: Batch, decision: str) -> None:
+        """Queue on ``pipe``: keep the first decision stored for a batch; the script returns the kept one.
+
+        A retry replays that decision (its reply parts, its reaction), never a second, different answer.
+        """
+        self._save_decision(
+            keys=[redis_keys.inflight(batch.company_id, batch.chat)], args=[batch.id, decision], client=pipe
         )
-        return parts if raw is None else list(json.loads(raw))
 
     def finish(self, batch: Batch) -> bool:
         return bool(self._finish(keys=[redis_keys.inflight(batch.company_id, batch.chat)], args=[batch.id]))

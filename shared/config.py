@@ -44,6 +44,7 @@ class CommonSettings(BaseSettings):
     default_region: str = Field("RU", alias="DEFAULT_REGION", min_length=2, max_length=2)
     batch_idle_seconds: float = Field(9.0, ge=0, le=600, alias="BATCH_IDLE_SECONDS")
     batch_max_messages: int = Field(10, ge=1, le=100, alias="BATCH_MAX_MESSAGES")
+    turn_timeout_seconds: float = Field(90.0, ge=10, le=600, alias="TURN_TIMEOUT_SECONDS")
 
     @field_validator("company_id")
     @classmethod
@@ -74,6 +75,13 @@ class CommonSettings(BaseSettings):
                         f"{name}: must be set to a real secret (16+ characters) when APP_ENV=production"
                     )
         return self
+
+    @property
+    def job_timeout_seconds(self) -> int:
+        """RQ's limit for one flush job: a turn's whole budget plus sending its reply."""
+        from shared.queueing import job_timeout  # noqa: PLC0415 - queueing imports redis and rq; settings stay light
+
+        return job_timeout(self.turn_timeout_seconds)
 
     @property
     def api_url(self) -> str:

@@ -4,14 +4,18 @@
      ├── TransientError          retry later: the same call may succeed
      │    ├── UpstreamUnavailable    a peer service (api, gateway, LLM) did not answer
      │    ├── WhatsAppNotConnected   the gateway has no live session right now
-     │    └── StoreUnavailable       Redis or the journal could not be reached
+     │    ├── StoreUnavailable       Redis or the journal could not be reached
+     │    └── BackendUnavailable     the booking backend (YClients, the salon DB) did not answer
      └── PermanentError          retrying the same call can never succeed
           ├── InvalidInput           the caller sent something malformed
           │    ├── UnreadableBody     not JSON at all (400 rather than 422)
           │    └── InvalidPhone
           ├── NotAuthenticated       a missing or wrong signature or API key
           ├── UnknownCompany         this deployment does not serve that company
-          └── ConfigurationError     a setting is missing or wrong
+          ├── ConfigurationError     a setting is missing or wrong
+          └── BookingRefused         the booking backend answered and said no
+               ├── SlotTaken          the time is taken or outside working hours (YClients 433)
+               └── BookingNotFound    no such booking, or not this client's
 
 The worker's retry decision is a single ``except TransientError``.
 """
@@ -65,3 +69,23 @@ class UnknownCompany(PermanentError):
 
 class ConfigurationError(PermanentError):
     """A setting is missing, malformed or unsafe for the environment."""
+
+
+class BackendUnavailable(TransientError):
+    """The booking backend timed out, refused the connection, rate-limited us past our patience or answered 5xx."""
+
+
+class BookingRefused(PermanentError):
+    """The booking backend understood the request and refused it; ``code`` is its error code when it gave one."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SlotTaken(BookingRefused):
+    """The chosen time is no longer free (someone else took it) or is outside working hours."""
+
+
+class BookingNotFound(BookingRefused):
+    """The booking does not exist, was deleted, or belongs to another client."""

@@ -68,6 +68,16 @@ class SendRequest(WireModel):
     idempotency_key: Identifier | None = Field(None, alias="idempotencyKey")
 
 
+class ReactionRequest(WireModel):
+    """``POST /reaction`` on the gateway and the api's reaction proxy: an emoji on a client's message."""
+
+    phone: Annotated[str, Field(min_length=1, max_length=64)]
+    emoji: Annotated[str, Field(min_length=1, max_length=8)]
+    message_id: Identifier = Field(alias="messageId")
+    company_id: str | None = Field(None, alias="companyId")
+    idempotency_key: Identifier | None = Field(None, alias="idempotencyKey")
+
+
 class SendResult(WireModel):
     success: Literal[True] = True
     message_id: str = Field(alias="messageId")

@@ -16,8 +16,14 @@ from shared import redis_keys
 
 FLUSH_JOB = "services.worker.tasks.flush_chat"
 
-JOB_TIMEOUT_SECONDS = 120
-"""One batch: up to three AI attempts of 30 s plus the sends. supervisord's stopwaitsecs is longer."""
+SEND_ALLOWANCE_SECONDS = 60
+"""Sending a turn's reply parts and reaction after the turn's own budget (TURN_TIMEOUT_SECONDS) is spent."""
+
+
+def job_timeout(turn_timeout_seconds: float) -> int:
+    """A flush job's RQ timeout, derived from the turn budget; supervisord's stopwaitsecs must exceed it."""
+    return int(turn_timeout_seconds + SEND_ALLOWANCE_SECONDS)
+
 
 RETRY_INTERVALS_SECONDS = [5, 15, 30]
 """Transient failures (AI timeout, api or gateway down) are retried with these pauses."""
@@ -41,6 +47,7 @@ def schedule_flush(
     company_id: str,
     chat: str,
     delay_seconds: float,
+    timeout_seconds: int,
     pipeline: redis.client.Pipeline | None = None,
 ) -> None:
     """Schedule a flush of ``chat`` after ``delay_seconds`` (0 or less: enqueue now)."""
@@ -49,7 +56,7 @@ def schedule_flush(
         FLUSH_JOB,
         args=(company_id, chat),
         job_id=flush_job_id(company_id, chat, due),
-        timeout=JOB_TIMEOUT_SECONDS,
+        timeout=timeout_seconds,
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,
         retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),

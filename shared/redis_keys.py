@@ -73,3 +73,51 @@ def reply_budget(company_id: str, chat: str, hour: int) -> str:
 def gateway_lease(company_id: str) -> str:
     """SET NX EX: the one process allowed to own this company's WhatsApp session."""
     return f"wa:lease:{company_id}"
+
+
+def yclients_rate(company_id: str, window: str) -> str:
+    """ZSET of request timestamps in one rate window (``second`` or ``minute``), shared by every process.
+
+    YClients allows 5 requests a second and 200 a minute per IP; the api and the worker count together.
+    """
+    return f"yclients:rate:{company_id}:{window}"
+
+
+DIALOG_TTL_SECONDS = 24 * 3600
+MESSAGES_TTL_SECONDS = 24 * 3600
+MESSAGES_KEPT = 50
+CLIENT_TTL_SECONDS = 7 * 24 * 3600
+PREFERENCES_TTL_SECONDS = 90 * 24 * 3600
+
+
+def dialog(company_id: str, phone: str) -> str:
+    """JSON: the conversation's state (selection, offered times, pending question); the original's key, 24 h."""
+    return f"dialog:{company_id}:whatsapp:{phone}"
+
+
+def messages(company_id: str, phone: str) -> str:
+    """LIST (newest first) of the last 50 turns, client's and ours, as JSON; the original's key, 24 h."""
+    return f"messages:{company_id}:whatsapp:{phone}"
+
+
+def client(company_id: str, phone: str) -> str:
+    """JSON: the client's name, when we last greeted them and asked "Чем ещё могу помочь?"; 7 days."""
+    return f"client:{company_id}:whatsapp:{phone}"
+
+
+def preferences(company_id: str, phone: str) -> str:
+    """JSON: the client's usual staff member, service and language; 90 days."""
+    return f"preferences:{company_id}:whatsapp:{phone}"
+
+
+LEDGER_TTL_SECONDS = 7 * 24 * 3600
+"""Longer than any retry of a batch (RQ retries, abandoned-job recovery, a kept batch)."""
+
+
+def turn_ledger(company_id: str, batch_id: str) -> str:
+    """HASH intent -> JSON: each side effect a batch's turn started or finished at the booking backend.
+
+    Written before the backend is called, so a retried turn checks the backend instead of booking,
+    cancelling or moving twice.
+    """
+    return f"turn-ledger:{company_id}:{batch_id}"

@@ -12,12 +12,13 @@ from fastapi import FastAPI
 
 from services.api.deps import ApiState
 from services.api.events import start_event_listener
-from services.api.routes import health, sessions, webhook
+from services.api.routes import bookings, health, sessions, webhook
 from services.api.settings import ApiSettings
 from services.wa_gateway.app import session_routers
 from services.wa_gateway.runtime import gateway_runtime
 from services.wa_gateway.settings import GatewaySettings
 from shared.batching import BatchStore
+from shared.booking.factory import build_backend
 from shared.config import load_settings
 from shared.http import BodyLimitMiddleware, install_error_handlers
 from shared.logging import get_logger
@@ -52,6 +53,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def _api_resources(app: FastAPI) -> AsyncIterator[None]:
         client = sync_client(settings.redis_url)
         http = httpx.AsyncClient(timeout=GATEWAY_TIMEOUT, limits=httpx.Limits(max_connections=50))
+        backend = await anyio.to_thread.run_sync(build_backend, settings)
         app.state.api = ApiState(
             settings=settings,
             redis=client,
@@ -59,6 +61,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             batches=BatchStore(client, settings.batch_idle_seconds, settings.batch_max_messages),
             http=http,
             redis_limiter=anyio.CapacityLimiter(settings.enqueue_threads),
+            backend=backend,
         )
         log.info(
             "api started",
@@ -72,6 +75,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         finally:
             listener.stop()
             await http.aclose()
+            backend.close()
             client.close()
 
     app = FastAPI(title="ai-admin api", lifespan=lifespan)
@@ -80,6 +84,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(webhook.router)
     app.include_router(sessions.router)
+    app.include_router(bookings.router)
     if not settings.wa_standalone:
         for router in session_routers(load_settings(GatewaySettings)):
             app.include_router(router, prefix=HOSTED_SESSION_PREFIX)

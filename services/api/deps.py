@@ -11,6 +11,7 @@ from rq import Queue
 
 from services.api.settings import ApiSettings
 from shared.batching import BatchStore
+from shared.booking.backend import BookingBackend
 from shared.signing import check_api_key
 
 
@@ -23,7 +24,9 @@ class ApiState:
     batches: BatchStore
     http: httpx.AsyncClient
     redis_limiter: anyio.CapacityLimiter
-    """Bounds Redis threads so enqueueing can't starve Starlette's shared thread pool."""
+    """Bounds Redis and booking-backend threads so they can't starve Starlette's shared thread pool."""
+    backend: BookingBackend
+    """The salon's book (read here for the bookings listing); sync, so called from a worker thread."""
 
 
 def get_state(request: Request) -> ApiState:

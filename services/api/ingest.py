@@ -32,6 +32,7 @@ def ingest(
     company_id: str,
     messages: list[BufferedMessage],
     idle_seconds: float,
+    job_timeout_seconds: int,
 ) -> IngestResult:
     """Blocking: call it from a worker thread, never on the event loop."""
     try:
@@ -40,7 +41,7 @@ def ingest(
             for message in messages:
                 store.ingest(pipe, company_id, message)
             for chat in dict.fromkeys(message.chat for message in messages):
-                schedule_flush(queue, company_id, chat, idle_seconds, pipeline=pipe)
+                schedule_flush(queue, company_id, chat, idle_seconds, job_timeout_seconds, pipeline=pipe)
             results = pipe.execute()
     except redis.RedisError as error:
         raise StoreUnavailable(f"Redis did not store the messages: {error}") from error
@@ -51,5 +52,5 @@ def ingest(
     for chat in full_chats:
         # A full buffer need not wait for silence. Best effort: the delayed flush is already stored.
         with contextlib.suppress(redis.RedisError):
-            schedule_flush(queue, company_id, chat, 0)
+            schedule_flush(queue, company_id, chat, 0, job_timeout_seconds)
     return IngestResult(added=added, duplicates=duplicates)

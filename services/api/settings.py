@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 
-from shared.config import CommonSettings
+from shared.booking.settings import BookingSettings
 
 
-class ApiSettings(CommonSettings):
+class ApiSettings(BookingSettings):
     wa_standalone: bool = Field(
         True, validation_alias=AliasChoices("WA_STANDALONE", "BAILEYS_STANDALONE"), alias="WA_STANDALONE"
     )

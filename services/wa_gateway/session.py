@@ -331,8 +331,13 @@ class WhatsAppSession:
 
     async def send_text(self, phone: str, text: str, idempotency_key: str | None) -> tuple[SentMessage, bool]:
         """Send once per idempotency key; returns (message, was_duplicate)."""
+        return await self._once(idempotency_key, phone, lambda: self._send_now(phone, text))
+
+    async def _once(
+        self, idempotency_key: str | None, phone: str, send: Callable[[], Awaitable[SentMessage]]
+    ) -> tuple[SentMessage, bool]:
         if idempotency_key is None:
-            return await self._send_now(phone, text), False
+            return await send(), False
         # One lock per key, kept while anyone holds or awaits it, so same-key sends never overlap.
         entry = self._send_locks.setdefault(idempotency_key, _KeyLock())
         entry.users += 1
@@ -342,7 +347,7 @@ class WhatsAppSession:
                 if existing is not None:
                     log.info("Repeated send suppressed", idempotency_key=idempotency_key, message_id=existing)
                     return SentMessage(message_id=existing, timestamp=int(time.time())), True
-                sent = await self._send_now(phone, text)
+                sent = await send()
                 await run_blocking(self.journal.record_sent, idempotency_key, sent.message_id, phone)
                 return sent, False
         finally:
@@ -367,10 +372,17 @@ class WhatsAppSession:
             raise WhatsAppNotConnected(f"WhatsApp is not connected (status: {self.state.status})")
         await self.transport.send_typing(phone, composing)
 
-    async def send_reaction(self, phone: str, message_id: str, emoji: str) -> SentMessage:
-        if not self.state.connected:
-            raise WhatsAppNotConnected(f"WhatsApp is not connected (status: {self.state.status})")
-        return await self.transport.send_reaction(phone, message_id, emoji)
+    async def send_reaction(
+        self, phone: str, message_id: str, emoji: str, idempotency_key: str | None = None
+    ) -> tuple[SentMessage, bool]:
+        """React once per idempotency key, like a reply part; returns (message, was_duplicate)."""
+
+        async def react() -> SentMessage:
+            if not self.state.connected:
+                raise WhatsAppNotConnected(f"WhatsApp is not connected (status: {self.state.status})")
+            return await self.transport.send_reaction(phone, message_id, emoji)
+
+        return await self._once(idempotency_key, phone, react)
 
     async def pair_phone(self, phone: str) -> str:
         """Operator action: start a fresh pairing if the session is not live, then request a code."""

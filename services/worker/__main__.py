@@ -7,11 +7,16 @@ worker) runs every WORKER_MAINTENANCE_INTERVAL seconds instead of RQ's default t
 
 from __future__ import annotations
 
+import sys
+
 from rq import Worker
 from rq.serializers import JSONSerializer
 
 import services.worker.tasks  # noqa: F401 - preloaded before the fork on purpose
+from services.worker.receptionist.understanding.warmup import warm_up
 from services.worker.settings import WorkerSettings
+from shared.booking.factory import build_backend
+from shared.errors import ConfigurationError
 from shared.logging import get_logger
 from shared.process import prepare_process
 from shared.queueing import inbound_queue
@@ -24,6 +29,12 @@ JOB_MONITORING_INTERVAL_SECONDS = 10
 def main() -> None:
     settings = prepare_process("worker", WorkerSettings)
     log = get_logger("services.worker")
+    warm_up()
+    try:
+        build_backend(settings).close()  # a broken catalog stops the worker here, with one line
+    except ConfigurationError as error:
+        sys.stderr.write(f"worker: configuration error: {error}\n")
+        raise SystemExit(2) from None
     connection = sync_client(settings.redis_url)
     queue = inbound_queue(connection, settings.company_id)
     worker = Worker(
@@ -36,7 +47,13 @@ def main() -> None:
         worker_ttl=settings.worker_maintenance_interval_seconds + 15,
         job_monitoring_interval=JOB_MONITORING_INTERVAL_SECONDS,
     )
-    log.info("worker started", company_id=settings.company_id, queue=queue.name, ai_provider=settings.ai_provider)
+    log.info(
+        "worker started",
+        company_id=settings.company_id,
+        queue=queue.name,
+        ai_provider=settings.ai_provider,
+        booking_backend=settings.booking_backend,
+    )
     worker.work(with_scheduler=True, logging_level=settings.log_level)
 
 

@@ -1,60 +1,57 @@
-"""Per-process resources of the worker: settings, Redis, the batch store, the sender, the AI.
+"""Per-process resources of the worker: settings, Redis, the booking backend, the sender, the receptionist.
 
 RQ's default Worker forks a work horse per job. Connections inherited across a fork are unsafe,
-so resources are created on first use in each process (checked by pid): one HTTP client and one
-Redis pool per process, never one per request.
+so resources are created on first use in each process (checked by pid): one HTTP client, one Redis
+pool and one backend per process, never one per request. What is safe to share (the morphology
+dictionaries, the lexicon, dateparser's language data) is loaded once in the parent: ``warm_up``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from functools import partial
 
-import redis
 from rq import Queue
 
-from services.worker.ai.base import AIProvider
-from services.worker.ai.embedded import EmbeddedProvider
+from services.worker.pipeline import WorkerDeps
+from services.worker.receptionist.agent import Receptionist
+from services.worker.receptionist.memory import MemoryStore
+from services.worker.receptionist.providers.factory import build_provider
 from services.worker.sender import ApiSender
 from services.worker.settings import WorkerSettings
 from shared.batching import BatchStore
+from shared.booking.factory import build_backend
 from shared.config import load_settings
-from shared.queueing import inbound_queue
+from shared.queueing import inbound_queue, schedule_flush
 from shared.redis_client import sync_client
 
-
-@dataclass
-class WorkerContext:
-    settings: WorkerSettings
-    redis: redis.Redis
-    batches: BatchStore
-    queue: Queue
-    sender: ApiSender
-    ai: AIProvider
+_deps: WorkerDeps | None = None
+_deps_pid: int | None = None
 
 
-def build_provider(settings: WorkerSettings) -> AIProvider:
-    if settings.ai_provider == "embedded":
-        return EmbeddedProvider()
-    raise AssertionError(f"unknown AI_PROVIDER {settings.ai_provider}")  # settings validation forbids it
+def build_deps(settings: WorkerSettings) -> WorkerDeps:
+    client = sync_client(settings.redis_url)
+    queue = inbound_queue(client, settings.company_id)
+    backend = build_backend(settings)
+    provider, embedded = build_provider(settings)
+    return WorkerDeps(
+        settings=settings,
+        redis=client,
+        batches=BatchStore(client, settings.batch_idle_seconds, settings.batch_max_messages),
+        sender=ApiSender(settings.api_url, settings.api_key.get_secret_value()),
+        receptionist=Receptionist(backend, provider, embedded, settings.clock_frozen_at),
+        memory=MemoryStore(client),
+        reschedule=partial(_reschedule, queue, settings.job_timeout_seconds),
+    )
 
 
-_context: WorkerContext | None = None
-_context_pid: int | None = None
+def _reschedule(queue: Queue, timeout: int, company_id: str, chat: str, delay_seconds: float) -> None:
+    schedule_flush(queue, company_id, chat, delay_seconds, timeout)
 
 
-def current_context() -> WorkerContext:
-    global _context, _context_pid  # noqa: PLW0603 - one context per process is the point
-    if _context is None or _context_pid != os.getpid():
-        settings = load_settings(WorkerSettings)
-        client = sync_client(settings.redis_url)
-        _context = WorkerContext(
-            settings=settings,
-            redis=client,
-            batches=BatchStore(client, settings.batch_idle_seconds, settings.batch_max_messages),
-            queue=inbound_queue(client, settings.company_id),
-            sender=ApiSender(settings.api_url, settings.api_key.get_secret_value()),
-            ai=build_provider(settings),
-        )
-        _context_pid = os.getpid()
-    return _context
+def current_deps() -> WorkerDeps:
+    global _deps, _deps_pid  # noqa: PLW0603 - one set of resources per process is the point
+    if _deps is None or _deps_pid != os.getpid():
+        _deps = build_deps(load_settings(WorkerSettings))
+        _deps_pid = os.getpid()
+    return _deps

@@ -1,4 +1,4 @@
-"""Replies go out through the api's send proxy, one httpx client per process."""
+"""Replies and reactions go out through the api's proxies, one httpx client per process."""
 
 from __future__ import annotations
 
@@ -21,16 +21,27 @@ class ApiSender:
         self._client.close()
 
     def send_text(self, company_id: str, phone: str, text: str, idempotency_key: str) -> dict[str, Any]:
+        return self._post(
+            f"/api/whatsapp/sessions/{company_id}/send",
+            {"phone": phone, "message": text, "idempotencyKey": idempotency_key},
+        )
+
+    def send_reaction(
+        self, company_id: str, phone: str, message_id: str, emoji: str, idempotency_key: str
+    ) -> dict[str, Any]:
+        return self._post(
+            f"/api/whatsapp/sessions/{company_id}/reaction",
+            {"phone": phone, "messageId": message_id, "emoji": emoji, "idempotencyKey": idempotency_key},
+        )
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
-            response = self._client.post(
-                f"/api/whatsapp/sessions/{company_id}/send",
-                json={"phone": phone, "message": text, "idempotencyKey": idempotency_key},
-            )
+            response = self._client.post(path, json=body)
         except httpx.HTTPError as error:
             raise UpstreamUnavailable(f"api unreachable: {type(error).__name__}: {error}") from error
         if response.status_code == 200:
-            body: dict[str, Any] = response.json()
-            return body
+            result: dict[str, Any] = response.json()
+            return result
         detail = response.text[:300]
         if response.status_code == 503:
             raise WhatsAppNotConnected(f"send proxy answered 503: {detail}")

@@ -2,13 +2,69 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator, model_validator
 
-from shared.config import CommonSettings
+from shared.booking.settings import BookingSettings
+from shared.config import PLACEHOLDER_SECRETS
+from shared.errors import ConfigurationError
+
+AiProvider = Literal["embedded", "openai", "deepseek", "gemini"]
+
+PRESETS: dict[str, tuple[str, str, str]] = {
+    "deepseek": ("https://api.deepseek.com", "deepseek-chat", "DEEPSEEK_API_KEY"),
+    "gemini": ("https://generativelanguage.googleapis.com/v1beta/openai/", "gemini-2.5-flash", "GEMINI_API_KEY"),
+}
+"""AI_PROVIDER presets: base URL, model, and the variable holding the key. AI_BASE_URL/AI_MODEL override them."""
 
 
-class WorkerSettings(CommonSettings):
-    ai_provider: Literal["embedded"] = Field("embedded", alias="AI_PROVIDER")
+class WorkerSettings(BookingSettings):
+    ai_provider: AiProvider = Field("embedded", alias="AI_PROVIDER")
+    ai_base_url: str = Field("", alias="AI_BASE_URL")
+    ai_api_key: SecretStr = Field(SecretStr(""), alias="AI_API_KEY")
+    ai_model: str = Field("", alias="AI_MODEL")
+    ai_timeout_seconds: float = Field(30.0, gt=0, le=300, alias="AI_TIMEOUT_SECONDS")
+    ai_max_retries: int = Field(2, ge=0, le=10, alias="AI_MAX_RETRIES")
+    deepseek_api_key: SecretStr = Field(SecretStr(""), alias="DEEPSEEK_API_KEY")
+    gemini_api_key: SecretStr = Field(SecretStr(""), alias="GEMINI_API_KEY")
     reply_budget_per_hour: int = Field(30, ge=1, le=10_000, alias="REPLY_BUDGET_PER_HOUR")
     reply_part_gap_seconds: float = Field(0.5, ge=0, le=10, alias="REPLY_PART_GAP_SECONDS")
     worker_maintenance_interval_seconds: int = Field(30, ge=5, le=3600, alias="WORKER_MAINTENANCE_INTERVAL")
+
+    @field_validator("ai_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @property
+    def llm_base_url(self) -> str:
+        return self.ai_base_url or PRESETS.get(self.ai_provider, ("", "", ""))[0]
+
+    @property
+    def llm_model(self) -> str:
+        return self.ai_model or PRESETS.get(self.ai_provider, ("", "", ""))[1]
+
+    @property
+    def llm_api_key(self) -> str:
+        """AI_API_KEY, or the preset's own variable (DEEPSEEK_API_KEY, GEMINI_API_KEY)."""
+        own = self.ai_api_key.get_secret_value()
+        if own or self.ai_provider not in PRESETS:
+            return own
+        preset_key = {"deepseek": self.deepseek_api_key, "gemini": self.gemini_api_key}[self.ai_provider]
+        return preset_key.get_secret_value()
+
+    @model_validator(mode="after")
+    def _llm_ready(self) -> WorkerSettings:
+        if self.ai_provider == "embedded":
+            return self
+        if not self.llm_base_url:
+            raise ConfigurationError("AI_BASE_URL: required when AI_PROVIDER=openai")
+        if not self.llm_model:
+            raise ConfigurationError("AI_MODEL: required when AI_PROVIDER=openai")
+        if self.ai_timeout_seconds >= self.turn_timeout_seconds:
+            raise ConfigurationError("AI_TIMEOUT_SECONDS: must be shorter than TURN_TIMEOUT_SECONDS")
+        key_variable = PRESETS[self.ai_provider][2] if self.ai_provider in PRESETS else "AI_API_KEY"
+        if self.app_env == "production" and self.llm_api_key.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ConfigurationError(f"{key_variable}: must be set to a real key when APP_ENV=production")
+        return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from services.worker.tasks import BUDGET_EXHAUSTED_MESSAGE
+from services.worker.pipeline import BUDGET_EXHAUSTED_MESSAGE
 from tests.support.services import Stack
 from tests.support.waiting import wait_for
 

@@ -123,6 +123,7 @@ async def batched_webhook(request: Request, state: StateDep) -> dict[str, Any] |
                 company_id,
                 buffered,
                 state.settings.batch_idle_seconds,
+                state.settings.job_timeout_seconds,
             ),
             limiter=state.redis_limiter,
         )

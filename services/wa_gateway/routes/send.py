@@ -10,18 +10,11 @@ from services.wa_gateway.deps import GatewayDep, require_api_key
 from shared.errors import TransientError
 from shared.http import error_response
 from shared.logging import bound, get_logger
-from shared.models import Identifier, SendRequest, SendResult, WireModel
+from shared.models import ReactionRequest, SendRequest, SendResult, WireModel
 from shared.phones import normalize_chat, normalize_phone
 
 log = get_logger(__name__)
 router = APIRouter(dependencies=[Depends(require_api_key)])
-
-
-class ReactionRequest(WireModel):
-    phone: Annotated[str, Field(min_length=1, max_length=64)]
-    emoji: Annotated[str, Field(min_length=1, max_length=8)]
-    message_id: Identifier = Field(alias="messageId")
-    company_id: str | None = Field(None, alias="companyId")
 
 
 @router.post("/send", response_model=None)
@@ -52,14 +45,24 @@ async def reaction(request: ReactionRequest, gateway: GatewayDep) -> dict[str, A
     phone = normalize_phone(request.phone, gateway.settings.default_region)
     with bound(company_id=gateway.settings.company_id, chat=phone, message_id=request.message_id):
         try:
-            sent = await gateway.session.send_reaction(phone, request.message_id, request.emoji)
+            sent, duplicate = await gateway.session.send_reaction(
+                phone, request.message_id, request.emoji, request.idempotency_key
+            )
         except TransientError as error:
             log.warning("Failed to send reaction", error=str(error))
             return error_response(503, str(error))
         except Exception as error:
             log.error("Failed to send reaction", error=f"{type(error).__name__}: {error}")
             return error_response(502, f"WhatsApp refused the reaction: {error}")
-        return {"success": True, "messageId": sent.message_id, "phone": phone, "emoji": request.emoji}
+        if not duplicate:
+            log.info("Reaction sent", emoji=request.emoji)
+        return {
+            "success": True,
+            "messageId": sent.message_id,
+            "phone": phone,
+            "emoji": request.emoji,
+            "duplicate": duplicate,
+        }
 
 
 class TypingRequest(WireModel):

@@ -1,0 +1,52 @@
+"""``GET /api/companies/{companyId}/bookings?phone=…``: a client's upcoming bookings, from the configured backend.
+
+For the operator and for checking what the receptionist did; read-only, behind ``x-api-key``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, Path, Query
+
+from services.api.deps import StateDep, require_api_key
+from shared.errors import InvalidPhone, UnknownCompany
+from shared.logging import bound, get_logger
+from shared.phones import normalize_phone
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/api/companies", dependencies=[Depends(require_api_key)])
+
+CompanyIdPath = Annotated[str, Path(alias="companyId", pattern=r"^[A-Za-z0-9_-]{1,50}$")]
+
+
+@router.get("/{companyId}/bookings")
+async def client_bookings(
+    company_id: CompanyIdPath,
+    state: StateDep,
+    phone: Annotated[str, Query(min_length=1, max_length=64)],
+) -> dict[str, Any]:
+    if company_id != state.settings.company_id:
+        raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
+    try:
+        digits = normalize_phone(phone, state.settings.default_region)
+    except InvalidPhone as error:
+        raise InvalidPhone(f"phone: {error}") from None
+    with bound(company_id=company_id, chat=digits):
+        bookings = await anyio.to_thread.run_sync(state.backend.client_bookings, digits, limiter=state.redis_limiter)
+        log.info("Bookings listed", count=len(bookings), backend=state.backend.name)
+    return {
+        "bookings": [
+            {
+                "id": booking.id,
+                "service_id": booking.service_id,
+                "service": booking.service,
+                "staff_id": booking.staff_id,
+                "staff": booking.staff,
+                "datetime": booking.start.isoformat(),
+                "status": booking.status,
+            }
+            for booking in bookings
+        ]
+    }

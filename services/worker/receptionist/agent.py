@@ -1,0 +1,178 @@
+"""The receptionist: one client turn in, a decision (steps, reply parts, reaction) out.
+
+In the original's order: thanks and closing first (a ❤️ and no text when nothing else was asked),
+then the two stages through the configured provider, falling back to the embedded one when an LLM
+fails. The turn's rules are applied to whatever the provider wrote: no WhatsApp markdown, greeting
+once a day, "Чем ещё могу помочь?" at most every 30 minutes, and never a claim of a booking,
+cancellation or move that the backend did not confirm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.worker.receptionist.catalog import CatalogView
+from services.worker.receptionist.commands import SIDE_EFFECTS
+from services.worker.receptionist.decision import Decision, Reaction
+from services.worker.receptionist.executor import Executor
+from services.worker.receptionist.ledger import TurnLedger
+from services.worker.receptionist.memory import ChatMemory
+from services.worker.receptionist.policy import Policy
+from services.worker.receptionist.providers.base import Provider
+from services.worker.receptionist.providers.embedded import HELP_QUESTION, EmbeddedProvider
+from services.worker.receptionist.turn import ProviderFailed, Turn
+from services.worker.receptionist.understanding.parse import Understanding, understand
+from services.worker.receptionist.understanding.text import Language, detect_language
+from shared.booking.backend import BookingBackend
+from shared.clock import Clock, zone
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+THANKS_EMOJI = "❤️"
+HELP_INTERVAL = timedelta(minutes=30)
+_MARKDOWN = re.compile(r"[*_~`]")
+_CLAIMS = {
+    "booked": re.compile(
+        r"\bзаписал[аи]?\b|\bзаписаны\b|\bвы записаны\b|\bзапись (создана|подтверждена)\b"
+        r"|\byou(?:'re| are) booked\b|\bbooking (?:is )?confirmed\b|\bi(?:'ve| have) booked\b",
+        re.IGNORECASE,
+    ),
+    "cancelled": re.compile(r"\bотмен[её]н[аы]?\b|\bотменил[аи]?\b|\b(?:is|been|has been) cancel+ed\b", re.IGNORECASE),
+    "rescheduled": re.compile(
+        r"\bперенес(?:ен[аы]?|ла|ли)?\b|\bперенесена\b|\b(?:is|been) moved\b|\brescheduled\b", re.IGNORECASE
+    ),
+}
+_CONFIRMING = {"booked": {"booked", "already_booked"}, "cancelled": {"cancelled"}, "rescheduled": {"rescheduled"}}
+_NEGATED = re.compile(r"\bне\s+(?:\w+\s+){0,2}(?:записан|отмен|перен|создан|подтвержд)|\bnot\b|n't\b", re.IGNORECASE)
+
+
+def without_markdown(text: str) -> str:
+    return _MARKDOWN.sub("", text)
+
+
+def unconfirmed_claim(text: str, outcomes: set[str]) -> str | None:
+    """The kind of change ``text`` claims happened without a step that confirms it, if any.
+
+    Sentences that deny ("запись не создана", "is not moved") are not claims.
+    """
+    for sentence in re.split(r"(?<=[.!?\n])\s+", text):
+        if _NEGATED.search(sentence):
+            continue
+        for kind, pattern in _CLAIMS.items():
+            if pattern.search(sentence) and not (outcomes & _CONFIRMING[kind]):
+                return kind
+    return None
+
+
+@dataclass
+class Receptionist:
+    backend: BookingBackend
+    provider: Provider
+    embedded: EmbeddedProvider
+    frozen_at: datetime | None = None
+
+    def decide(
+        self,
+        *,
+        company_id: str,
+        phone: str,
+        text: str,
+        last_message_id: str,
+        push_name: str | None,
+        memory: ChatMemory,
+        ledger: TurnLedger,
+    ) -> Decision:
+        catalog = CatalogView.load(self.backend)
+        now = Clock(zone(catalog.company.timezone), self.frozen_at).now()
+        language: Language = detect_language(text) or memory.dialog.language or memory.preferences.language or "ru"
+        memory.dialog.language = memory.preferences.language = language
+        memory.remember("client", text, now)
+        dialog = memory.dialog
+        u = understand(
+            text,
+            now.date(),
+            catalog.service_matcher,
+            catalog.staff_matcher,
+            expecting_name=dialog.pending is not None and dialog.pending.kind == "name",
+            among_services=[s for s in catalog.services if dialog.pending and s.id in dialog.pending.service_ids]
+            or None,
+        )
+        reaction = Reaction(emoji=THANKS_EMOJI, message_id=last_message_id) if u.thanks else None
+        if (u.thanks or u.closing) and self._only_courtesy(u, catalog, memory, now):
+            memory.client.asked_help_at = None
+            log.info("Thanks or closing: no text", thanks=u.thanks, closing=u.closing)
+            return Decision(provider="rules", reaction=reaction)
+
+        executor = Executor(self.backend, catalog, memory, ledger, phone=phone, now=now, push_name=push_name)
+        greet = memory.client.last_greeting_date != now.date()
+        asked = memory.client.asked_help_at
+        turn = Turn(
+            company_id=company_id,
+            phone=phone,
+            text=text,
+            push_name=push_name,
+            now=now,
+            language=language,
+            memory=memory,
+            catalog=catalog,
+            executor=executor,
+            understanding=u,
+            greet=greet,
+            may_offer_help=asked is None or now - asked >= HELP_INTERVAL,
+        )
+        provider_name, fallback_reason = self.provider.name, None
+        try:
+            reply = self.provider.respond(turn)
+        except ProviderFailed as error:
+            fallback_reason = str(error)
+            log.warning(
+                "AI provider failed; answering with the embedded provider",
+                provider=self.provider.name,
+                reason=fallback_reason,
+            )
+            provider_name = self.embedded.name
+            if any(step.name in SIDE_EFFECTS for step in executor.steps):
+                # The LLM already changed the book: say what happened rather than plan the turn again.
+                reply = self.embedded.write(turn)
+            else:
+                reply = self.embedded.respond(turn)
+        else:
+            outcomes = {step.outcome for step in executor.steps}
+            claim = unconfirmed_claim(reply, outcomes)
+            if claim is not None and self.provider is not self.embedded:
+                log.warning(
+                    "AI reply claimed an unconfirmed change; written from the steps instead",
+                    provider=self.provider.name,
+                    claim=claim,
+                )
+                fallback_reason = f"unconfirmed claim: {claim}"
+                provider_name = self.embedded.name
+                reply = self.embedded.write(turn)
+        reply = without_markdown(reply).strip()
+        if greet and reply:
+            memory.client.last_greeting_date = now.date()
+        if HELP_QUESTION[language] in reply or HELP_QUESTION["ru"] in reply:
+            memory.client.asked_help_at = now
+        memory.remember("assistant", reply, now)
+        parts = [part.strip() for part in re.split(r"\n\s*\n", reply) if part.strip()]
+        return Decision(
+            provider=provider_name,
+            steps=executor.steps,
+            parts=parts,
+            reaction=reaction,
+            fallback_reason=fallback_reason,
+        )
+
+    @staticmethod
+    def _only_courtesy(u: Understanding, catalog: CatalogView, memory: ChatMemory, now: datetime) -> bool:
+        """Thanks or "это всё" with nothing else asked: planning it would only ask "what do you want?"."""
+        if u.closing and not (u.services or u.day or u.has_time or u.intents - {"greeting", "agree", "decline"}):
+            return True
+        plan = Policy(catalog, memory.model_copy(deep=True), now).plan(dataclasses.replace(u))
+        return not plan.commands and all(
+            outcome in ("not_understood", "greeting_only", "other_time") for outcome, _ in plan.clarifications
+        )

@@ -1,0 +1,127 @@
+"""``AI_PROVIDER=openai`` (and the ``deepseek``/``gemini`` presets): any OpenAI-compatible chat-completions server.
+
+Non-streaming, through the ``openai`` SDK. The commands are offered as tools (names exactly as the
+original's commands, JSON-schema parameters); each tool call runs through the executor and its
+step goes back as the tool result; the model's final text is the reply. Any failure (timeout, 5xx,
+429 after the SDK's retries, a malformed or unknown tool call, an empty answer) raises
+``ProviderFailed``, and the turn is answered by the embedded provider.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+
+from services.worker.receptionist.commands import COMMAND_NAMES, Command, tool_definitions
+from services.worker.receptionist.providers.prompt import system_prompt
+from services.worker.receptionist.turn import ProviderFailed, Turn
+from services.worker.settings import WorkerSettings
+from shared.deadline import call_timeout
+from shared.errors import TransientError
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+MAX_TOOL_ROUNDS = 5
+HISTORY_LINES = 20
+TEMPERATURE = 0.3
+MAX_TOKENS = 1000
+PLACEHOLDER_KEY = "not-needed"
+"""Local servers (Ollama, vLLM) take any key, but the SDK refuses an empty one."""
+
+
+class OpenAICompatibleProvider:
+    def __init__(self, settings: WorkerSettings) -> None:
+        self.name: str = settings.ai_provider
+        self._model = settings.llm_model
+        self._timeout = settings.ai_timeout_seconds
+        self._client = openai.OpenAI(
+            base_url=settings.llm_base_url,
+            api_key=settings.llm_api_key or PLACEHOLDER_KEY,
+            timeout=settings.ai_timeout_seconds,
+            max_retries=settings.ai_max_retries,
+        )
+
+    def respond(self, turn: Turn) -> str:
+        try:
+            bookings = turn.executor.backend.client_bookings(turn.phone)
+        except TransientError:
+            bookings = []
+        messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(turn, bookings)}]
+        for line in turn.memory.history[-HISTORY_LINES:]:
+            role = "user" if line.get("role") == "client" else "assistant"
+            messages.append({"role": role, "content": str(line.get("text", ""))})
+        messages.append({"role": "user", "content": turn.text})
+        for _ in range(MAX_TOOL_ROUNDS):
+            message = self._complete(messages)
+            calls = message.tool_calls or []
+            if not calls:
+                text = (message.content or "").strip()
+                if not text:
+                    raise ProviderFailed("the model answered with no text")
+                return text
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": message.content,
+                    "tool_calls": [
+                        {
+                            "id": call.id,
+                            "type": "function",
+                            "function": {"name": call.function.name, "arguments": call.function.arguments},
+                        }
+                        for call in calls
+                    ],
+                }
+            )
+            for call in calls:
+                command = self._command(call.function.name, call.function.arguments)
+                step = turn.executor.run(command)
+                result = {"outcome": step.outcome, **step.data}
+                messages.append(
+                    {
+                        "role": "tool",
+                        "tool_call_id": call.id,
+                        "content": json.dumps(result, ensure_ascii=False, default=str),
+                    }
+                )
+        raise ProviderFailed(f"no final answer after {MAX_TOOL_ROUNDS} rounds of tool calls")
+
+    def _complete(self, messages: list[dict[str, Any]]) -> Any:
+        try:
+            timeout = call_timeout(self._timeout, "the LLM")
+        except TransientError as error:
+            raise ProviderFailed(str(error)) from None
+        try:
+            completion = self._client.chat.completions.create(  # type: ignore[call-overload]
+                model=self._model,
+                messages=messages,
+                tools=tool_definitions(),
+                tool_choice="auto",
+                temperature=TEMPERATURE,
+                max_tokens=MAX_TOKENS,
+                timeout=timeout,
+            )
+        except openai.APITimeoutError:
+            raise ProviderFailed(f"timed out after {timeout:.0f} s") from None
+        except openai.APIStatusError as error:
+            raise ProviderFailed(f"answered {error.status_code}: {error.message}") from None
+        except openai.APIError as error:
+            raise ProviderFailed(f"{type(error).__name__}: {error}") from None
+        if not completion.choices:
+            raise ProviderFailed("the model answered with no choices")
+        return completion.choices[0].message
+
+    @staticmethod
+    def _command(name: str, arguments: str) -> Command:
+        if name not in COMMAND_NAMES:
+            raise ProviderFailed(f"unknown tool {name!r}")
+        try:
+            params = json.loads(arguments or "{}")
+        except ValueError:
+            raise ProviderFailed(f"malformed tool arguments for {name}") from None
+        if not isinstance(params, dict):
+            raise ProviderFailed(f"malformed tool arguments for {name}: not an object")
+        return Command.model_validate({"name": name, "params": params})

@@ -1,0 +1,433 @@
+"""``BOOKING_BACKEND=local``: an embedded salon in SQLite, seeded from the YAML catalog.
+
+The catalog tables are rewritten from ``CATALOG_PATH`` every time a process opens the salon (the
+file is the source of truth); bookings are real rows that survive restarts. Free times come from
+staff schedules, service durations and the bookings already made. Every change runs in one
+``BEGIN IMMEDIATE`` transaction, so the api and the worker (separate processes) can't both take
+one time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time as clock_time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from shared.booking.catalog import WEEKDAYS, Catalog, parse_hours
+from shared.booking.models import (
+    Booking,
+    BookingStatus,
+    Company,
+    FreeSlot,
+    Interval,
+    NewBooking,
+    Service,
+    StaffMember,
+    WorkDay,
+)
+from shared.clock import Clock, zone
+from shared.errors import BackendUnavailable, BookingNotFound, BookingRefused, SlotTaken
+from shared.sqlite import SqliteStore
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS company (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    address TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    slot_step_minutes INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS services (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    category TEXT NOT NULL,
+    price_min INTEGER NOT NULL,
+    price_max INTEGER NOT NULL,
+    duration_minutes INTEGER NOT NULL,
+    description TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS staff (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    specialization TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS staff_services (
+    staff_id INTEGER NOT NULL,
+    service_id INTEGER NOT NULL,
+    PRIMARY KEY (staff_id, service_id)
+);
+CREATE TABLE IF NOT EXISTS schedule (
+    staff_id INTEGER NOT NULL,
+    weekday INTEGER NOT NULL,
+    hours TEXT NOT NULL,
+    PRIMARY KEY (staff_id, weekday)
+);
+CREATE TABLE IF NOT EXISTS bookings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    service_id INTEGER NOT NULL,
+    service_title TEXT NOT NULL,
+    staff_id INTEGER NOT NULL,
+    staff_name TEXT NOT NULL,
+    start_ts INTEGER NOT NULL,
+    duration_minutes INTEGER NOT NULL,
+    price_min INTEGER NOT NULL,
+    price_max INTEGER NOT NULL,
+    client_phone TEXT NOT NULL,
+    client_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bookings_by_staff ON bookings(staff_id, start_ts);
+CREATE INDEX IF NOT EXISTS bookings_by_client ON bookings(client_phone, start_ts);
+"""
+
+_ACTIVE = ("booked", "confirmed")
+_BOOKING_COLUMNS = (
+    "id, service_id, service_title, staff_id, staff_name, start_ts, duration_minutes, price_min, price_max,"
+    " client_phone, client_name, status, comment"
+)
+
+
+def database_path(data_dir: Path, company_id: str) -> Path:
+    return data_dir / f"salon-{company_id}.sqlite"
+
+
+class LocalBackend:
+    name = "local"
+
+    def __init__(self, path: Path, catalog: Catalog, frozen_at: datetime | None = None) -> None:
+        try:
+            self._store = SqliteStore(path, _SCHEMA)
+        except sqlite3.Error as error:
+            raise BackendUnavailable(f"the salon database {path} cannot be opened: {error}") from error
+        self.path = path
+        self._timezone = zone(catalog.company.timezone)
+        self._clock = Clock(self._timezone, frozen_at)
+        self._step = timedelta(minutes=catalog.slot_step_minutes)
+        self._seed(catalog)
+
+    # --- catalog ---
+
+    def _seed(self, catalog: Catalog) -> None:
+        """Rewrite the catalog tables, unless this very catalog is already there (every work horse opens the salon)."""
+        company = catalog.company
+        fingerprint = hashlib.sha256(catalog.model_dump_json().encode()).hexdigest()
+        with self._read() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
+        if row is not None and row[0] == fingerprint:
+            return
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('catalog', ?)", (fingerprint,))
+            for table in ("company", "services", "staff", "staff_services", "schedule"):
+                db.execute(f"DELETE FROM {table}")
+            db.execute(
+                "INSERT INTO company VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    company.id,
+                    company.title,
+                    company.address,
+                    company.phone,
+                    company.timezone,
+                    catalog.slot_step_minutes,
+                ),
+            )
+            db.executemany(
+                "INSERT INTO services VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (s.id, s.title, s.category, s.price_min, s.price_max, s.duration_minutes, s.description)
+                    for s in catalog.services
+                ],
+            )
+            db.executemany(
+                "INSERT INTO staff VALUES (?, ?, ?)", [(m.id, m.name, m.specialization) for m in catalog.staff]
+            )
+            db.executemany(
+                "INSERT INTO staff_services VALUES (?, ?)",
+                [(m.id, service_id) for m in catalog.staff for service_id in m.service_ids],
+            )
+            db.executemany(
+                "INSERT INTO schedule VALUES (?, ?, ?)",
+                [
+                    (m.id, weekday, hours)
+                    for m in catalog.staff
+                    for weekday, hours in ((index, m.schedule.get(name)) for index, name in enumerate(WEEKDAYS))
+                    if hours
+                ],
+            )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self._store.transaction() as db:
+                yield db
+        except sqlite3.Error as error:
+            raise BackendUnavailable(f"the salon database is unavailable: {error}") from error
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        try:
+            with self._store.reading() as db:
+                yield db
+        except sqlite3.Error as error:
+            raise BackendUnavailable(f"the salon database is unavailable: {error}") from error
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def company(self) -> Company:
+        with self._read() as db:
+            row = db.execute("SELECT id, title, address, phone, timezone FROM company").fetchone()
+        return Company(id=row[0], title=row[1], address=row[2], phone=row[3], timezone=row[4])
+
+    def services(self) -> list[Service]:
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT id, title, category, price_min, price_max, duration_minutes, description FROM services"
+                " ORDER BY id"
+            ).fetchall()
+        return [_service(row) for row in rows]
+
+    def staff(self, service_id: int | None = None) -> list[StaffMember]:
+        with self._read() as db:
+            members = db.execute("SELECT id, name, specialization FROM staff ORDER BY id").fetchall()
+            links = db.execute("SELECT staff_id, service_id FROM staff_services ORDER BY service_id").fetchall()
+        services_of: dict[int, list[int]] = {}
+        for staff_id, linked in links:
+            services_of.setdefault(staff_id, []).append(linked)
+        return [
+            StaffMember(id=row[0], name=row[1], specialization=row[2], service_ids=tuple(services_of.get(row[0], [])))
+            for row in members
+            if service_id is None or service_id in services_of.get(row[0], [])
+        ]
+
+    # --- time ---
+
+    def _intervals(self, db: sqlite3.Connection, staff_id: int, day: date) -> tuple[Interval, ...]:
+        row = db.execute(
+            "SELECT hours FROM schedule WHERE staff_id = ? AND weekday = ?", (staff_id, day.weekday())
+        ).fetchone()
+        return parse_hours(row[0]) if row else ()
+
+    def _at(self, day: date, moment: time) -> datetime:
+        return datetime.combine(day, moment, tzinfo=self._timezone)
+
+    def _busy(
+        self, db: sqlite3.Connection, staff_id: int, day: date, exclude: int | None
+    ) -> list[tuple[datetime, datetime]]:
+        start = int(self._at(day, time(0)).timestamp())
+        rows = db.execute(
+            "SELECT id, start_ts, duration_minutes FROM bookings"
+            " WHERE staff_id = ? AND status IN (?, ?) AND start_ts < ? AND start_ts + duration_minutes * 60 > ?",
+            (staff_id, *_ACTIVE, start + 86_400, start),
+        ).fetchall()
+        return [
+            (
+                datetime.fromtimestamp(row[1], self._timezone),
+                datetime.fromtimestamp(row[1], self._timezone) + timedelta(minutes=row[2]),
+            )
+            for row in rows
+            if row[0] != exclude
+        ]
+
+    def _fits(
+        self,
+        db: sqlite3.Connection,
+        staff_id: int,
+        start: datetime,
+        duration: timedelta,
+        exclude: int | None = None,
+    ) -> bool:
+        day = start.date()
+        end = start + duration
+        within_hours = any(
+            self._at(day, interval.start) <= start and end <= self._at(day, interval.end)
+            for interval in self._intervals(db, staff_id, day)
+        )
+        if not within_hours or start <= self.now():
+            return False
+        return all(
+            end <= busy_start or start >= busy_end for busy_start, busy_end in self._busy(db, staff_id, day, exclude)
+        )
+
+    def free_slots(
+        self, service_id: int, day: date, staff_id: int | None = None, *, exclude_booking_id: int | None = None
+    ) -> list[FreeSlot]:
+        service = self._service(service_id)
+        duration = timedelta(minutes=service.duration_minutes or 0)
+        slots: list[FreeSlot] = []
+        members = [member for member in self.staff(service_id) if staff_id is None or member.id == staff_id]
+        with self._read() as db:
+            for member in members:
+                for interval in self._intervals(db, member.id, day):
+                    start = self._at(day, interval.start)
+                    while start + duration <= self._at(day, interval.end):
+                        if self._fits(db, member.id, start, duration, exclude_booking_id):
+                            slots.append(
+                                FreeSlot(
+                                    staff_id=member.id,
+                                    staff_name=member.name,
+                                    start=start,
+                                    duration_minutes=int(duration.total_seconds() // 60),
+                                )
+                            )
+                        start += self._step
+        return sorted(slots, key=lambda slot: (slot.start, slot.staff_id))
+
+    def working_days(self, staff_id: int, start: date, end: date) -> list[WorkDay]:
+        days = []
+        with self._read() as db:
+            if db.execute("SELECT 1 FROM staff WHERE id = ?", (staff_id,)).fetchone() is None:
+                raise BookingNotFound(f"no staff member {staff_id}")
+            day = start
+            while day <= end:
+                days.append(WorkDay(staff_id=staff_id, day=day, intervals=self._intervals(db, staff_id, day)))
+                day += timedelta(days=1)
+        return days
+
+    # --- bookings ---
+
+    def _service(self, service_id: int) -> Service:
+        with self._read() as db:
+            row = db.execute(
+                "SELECT id, title, category, price_min, price_max, duration_minutes, description FROM services"
+                " WHERE id = ?",
+                (service_id,),
+            ).fetchone()
+        if row is None:
+            raise BookingRefused(f"no service {service_id} in the catalog", code=438)
+        return _service(row)
+
+    def _staff_name(self, db: sqlite3.Connection, staff_id: int, service_id: int) -> str:
+        row = db.execute(
+            "SELECT name FROM staff JOIN staff_services ON staff_services.staff_id = staff.id"
+            " WHERE staff.id = ? AND staff_services.service_id = ?",
+            (staff_id, service_id),
+        ).fetchone()
+        if row is None:
+            raise BookingRefused(f"staff member {staff_id} does not do service {service_id}", code=436)
+        return str(row[0])
+
+    def create_booking(self, booking: NewBooking) -> Booking:
+        service = self._service(booking.service_id)
+        duration = timedelta(minutes=service.duration_minutes or 0)
+        start = booking.start.astimezone(self._timezone)
+        with self._write() as db:
+            staff_name = self._staff_name(db, booking.staff_id, booking.service_id)
+            if not self._fits(db, booking.staff_id, start, duration):
+                raise SlotTaken(f"{start:%Y-%m-%d %H:%M} is not free for {staff_name}", code=433)
+            now = clock_time.time()
+            cursor = db.execute(
+                f"INSERT INTO bookings ({_BOOKING_COLUMNS.removeprefix('id, ')}, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?)",
+                (
+                    service.id,
+                    service.title,
+                    booking.staff_id,
+                    staff_name,
+                    int(start.timestamp()),
+                    int(duration.total_seconds() // 60),
+                    service.price_min,
+                    service.price_max,
+                    booking.client_phone,
+                    booking.client_name,
+                    booking.comment,
+                    now,
+                    now,
+                ),
+            )
+            row = db.execute(f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE id = ?", (cursor.lastrowid,)).fetchone()
+        return self._booking(row)
+
+    def client_bookings(self, phone: str) -> list[Booking]:
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT {_BOOKING_COLUMNS} FROM bookings"
+                " WHERE client_phone = ? AND status IN (?, ?) AND start_ts >= ? ORDER BY start_ts, id",
+                (phone, *_ACTIVE, int(self.now().timestamp())),
+            ).fetchall()
+        return [self._booking(row) for row in rows]
+
+    def find_booking(self, booking_id: int) -> Booking | None:
+        with self._read() as db:
+            row = db.execute(f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+        return None if row is None else self._booking(row)
+
+    def _owned(self, db: sqlite3.Connection, booking_id: int, phone: str) -> Booking:
+        row = db.execute(f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+        if row is None or row[9] != phone or row[11] not in _ACTIVE:
+            raise BookingNotFound(f"booking {booking_id} is not an active booking of this client")
+        return self._booking(row)
+
+    def cancel_booking(self, booking_id: int, phone: str) -> None:
+        with self._write() as db:
+            self._owned(db, booking_id, phone)
+            db.execute(
+                "UPDATE bookings SET status = 'cancelled', updated_at = ? WHERE id = ?", (clock_time.time(), booking_id)
+            )
+
+    def reschedule_booking(self, booking_id: int, phone: str, start: datetime, staff_id: int | None = None) -> Booking:
+        start = start.astimezone(self._timezone)
+        with self._write() as db:
+            current = self._owned(db, booking_id, phone)
+            target_staff = staff_id or current.staff_id
+            staff_name = self._staff_name(db, target_staff, current.service_id)
+            duration = timedelta(minutes=current.duration_minutes)
+            if not self._fits(db, target_staff, start, duration, exclude=booking_id):
+                raise SlotTaken(f"{start:%Y-%m-%d %H:%M} is not free for {staff_name}", code=433)
+            db.execute(
+                "UPDATE bookings SET start_ts = ?, staff_id = ?, staff_name = ?, updated_at = ? WHERE id = ?",
+                (int(start.timestamp()), target_staff, staff_name, clock_time.time(), booking_id),
+            )
+            row = db.execute(f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+        return self._booking(row)
+
+    def set_status(self, booking_id: int, status: BookingStatus) -> None:
+        """For the operator's tools and reminders: mark a visit confirmed, arrived or a no-show."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE bookings SET status = ?, updated_at = ? WHERE id = ?", (status, clock_time.time(), booking_id)
+            )
+
+    def _booking(self, row: tuple[Any, ...]) -> Booking:
+        return Booking(
+            id=row[0],
+            service_id=row[1],
+            service=row[2],
+            staff_id=row[3],
+            staff=row[4],
+            start=datetime.fromtimestamp(row[5], self._timezone),
+            duration_minutes=row[6],
+            price_min=row[7],
+            price_max=row[8],
+            client_phone=row[9],
+            client_name=row[10],
+            status=row[11],
+            comment=row[12],
+        )
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def _service(row: tuple[Any, ...]) -> Service:
+    return Service(
+        id=row[0],
+        title=row[1],
+        category=row[2],
+        price_min=row[3],
+        price_max=row[4],
+        duration_minutes=row[5],
+        description=row[6],
+    )

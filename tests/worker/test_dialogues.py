@@ -1,0 +1,43 @@
+"""The dialogue corpus, turn by turn through the real pipeline, on both booking backends.
+
+A dialogue passes when the backend ends in the expected state and every reply kept the rules
+(``tests/support/dialogues.py``). The same corpus runs through the whole stack in ``make eval``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.support.dialogues import Dialogue, Runner, load_corpus, phone_for, play
+from tests.support.inprocess import LocalRunner
+
+DIALOGUES = load_corpus()
+
+
+@pytest.fixture(scope="module")
+def module_redis(redis_server: object) -> Iterator[redis.Redis]:
+    url = redis_server.url  # type: ignore[attr-defined]
+    client = redis.Redis.from_url(url)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def local_runner(module_redis: redis.Redis, redis_server: object, tmp_path_factory: pytest.TempPathFactory) -> Runner:
+    return LocalRunner(module_redis, redis_server.url, tmp_path_factory.mktemp("salons"))  # type: ignore[attr-defined]
+
+
+def test_the_corpus_has_at_least_sixty_dialogues_in_russian_and_english() -> None:
+    assert len(DIALOGUES) >= 60
+    assert {dialogue.lang for dialogue in DIALOGUES} == {"ru", "en"}
+
+
+@pytest.mark.parametrize("dialogue", DIALOGUES, ids=[d.id for d in DIALOGUES])
+def test_dialogue_on_the_embedded_salon(local_runner: Runner, dialogue: Dialogue) -> None:
+    verdict = play(local_runner, dialogue, phone_for(DIALOGUES.index(dialogue)))
+    assert verdict.passed, "\n".join(verdict.failures + ["", *verdict.transcript])
