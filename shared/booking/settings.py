@@ -25,6 +25,16 @@ class BookingSettings(CommonSettings):
     yclients_cache_seconds: int = Field(300, ge=0, le=86_400, alias="YCLIENTS_CACHE_SECONDS")
     clock_frozen_at: datetime | None = Field(None, alias="CLOCK_FROZEN_AT")
 
+    @field_validator("catalog_path", mode="before")
+    @classmethod
+    def _empty_means_demo(cls, value: object) -> object:
+        return DEMO_CATALOG if value in ("", None) else value
+
+    @field_validator("clock_frozen_at", mode="before")
+    @classmethod
+    def _empty_means_running(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("yclients_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:

@@ -22,8 +22,9 @@ def test_a_message_injected_into_the_simulator_gets_its_reply_in_the_outbox(make
     replies = wait_for(lambda: stack.outbox(CLIENT), 60, "a reply in the simulator's outbox")
     assert replies[0]["to"] == CLIENT
     assert replies[0]["kind"] == "text"
-    assert "Хочу записаться на маникюр" in replies[0]["text"]
+    # The receptionist greets by the WhatsApp profile name and answers about the service asked for.
     assert "Аня" in replies[0]["text"]
+    assert "маникюр" in replies[0]["text"].lower()
 
     # One grep for the message id follows it through all three services.
     for service, phrase in (
@@ -66,8 +67,7 @@ def test_with_secrets_set_the_gateway_signs_and_the_worker_authenticates(make_st
     stack = make_stack(API_KEY="k" * 32, WEBHOOK_SECRET="w" * 32)
     stack.start()
     stack.client_writes(CLIENT, "Подписанный вебхук")
-    replies = wait_for(lambda: stack.outbox(CLIENT), 60, "a reply in the simulator's outbox")
-    assert "Подписанный вебхук" in replies[0]["text"]
+    wait_for(lambda: stack.outbox(CLIENT), 60, "a reply in the simulator's outbox")
     for service in ("wa-gateway", "api", "worker"):
         assert "k" * 32 not in stack.services[service].output()
         assert "w" * 32 not in (stack.root / "log" / f"{service}.json.log").read_text()

@@ -190,11 +190,18 @@ def _check_reply(verdict: Verdict, number: int, text: str, lang: str) -> None:
             verdict.failures.append(f"turn {number}: an English client got a Russian reply: {text!r}")
 
 
-def _check_claims(verdict: Verdict, number: int, text: str, before: list[BookedVisit], after: list[BookedVisit]) -> None:
+def _check_claims(
+    verdict: Verdict, number: int, text: str, before: list[BookedVisit], after: list[BookedVisit]
+) -> None:
     old, new = {_key(v) for v in before}, {_key(v) for v in after}
     made = bool(new - old)
     removed = bool(old - new)
-    if _CLAIMS["booked"].search(text) and not made and "уже записаны" not in text.lower() and "already booked" not in text.lower():
+    if (
+        _CLAIMS["booked"].search(text)
+        and not made
+        and "уже записаны" not in text.lower()
+        and "already booked" not in text.lower()
+    ):
         verdict.failures.append(f"turn {number}: said a booking was made but the backend has none new: {text!r}")
     if _CLAIMS["cancelled"].search(text) and not removed:
         verdict.failures.append(f"turn {number}: said a booking was cancelled but none was: {text!r}")
@@ -237,7 +244,9 @@ def play(runner: Runner, dialogue: Dialogue, phone: str) -> Verdict:
         verdict.turns += 1
         text = "\n".join(result.parts)
         verdict.transcript.append(f"client: {' / '.join(turn.messages)}")
-        verdict.transcript.append(f"bot: {text or '(no text)'}{' ' + ' '.join(result.reactions) if result.reactions else ''}")
+        verdict.transcript.append(
+            f"bot: {text or '(no text)'}{' ' + ' '.join(result.reactions) if result.reactions else ''}"
+        )
         greetings += len(_GREETINGS.findall(text))
         helps += len(_HELP.findall(text))
         _check_reply(verdict, number, text, dialogue.lang)
@@ -283,7 +292,9 @@ def report(verdicts: list[Verdict]) -> dict[str, Any]:
         "dialogues": len(verdicts),
         "passed": sum(verdict.passed for verdict in verdicts),
         "success": sum(verdict.passed for verdict in verdicts) / len(verdicts) if verdicts else 0.0,
-        "categories": {name: {"dialogues": len(results), "passed": sum(results)} for name, results in categories.items()},
+        "categories": {
+            name: {"dialogues": len(results), "passed": sum(results)} for name, results in categories.items()
+        },
         "turns_per_booking": sum(booking_turns) / len(booking_turns) if booking_turns else None,
         "failures": {verdict.dialogue.id: verdict.failures for verdict in verdicts if not verdict.passed},
     }

@@ -25,6 +25,7 @@ from services.worker.settings import WorkerSettings
 from shared.batching import Batch, BatchStore, BufferedMessage
 from shared.booking.backend import BookingBackend
 from shared.booking.catalog import DEMO_CATALOG, load_catalog
+from shared.booking.factory import build_backend
 from shared.booking.local import LocalBackend
 from shared.booking.models import NewBooking
 from shared.config import load_settings
@@ -174,6 +175,7 @@ class LocalRunner:
     def start_dialogue(self, dialogue: Dialogue, phone: str) -> None:
         if self.backend is not None:
             self.backend.close()
+        self.client.flushdb()  # the suite's own Redis: each dialogue's client starts with no memory
         self.backend = local_backend(self.directory / f"salon-{next(self._count)}.sqlite")
         self.harness = TurnHarness(self.client, test_settings(self.redis_url), self.backend)
         for spec in dialogue.given.bookings:
@@ -185,7 +187,9 @@ class LocalRunner:
         assert self.backend is not None and spec.staff is not None
         name = "Клиент" if phone == OTHER_CLIENT else "Я"
         self.backend.create_booking(
-            NewBooking(service_id=spec.service, staff_id=spec.staff, start=spec.at, client_phone=phone, client_name=name)
+            NewBooking(
+                service_id=spec.service, staff_id=spec.staff, start=spec.at, client_phone=phone, client_name=name
+            )
         )
 
     def say(self, phone: str, messages: list[str], push_name: str | None) -> TurnResult:
@@ -198,3 +202,53 @@ class LocalRunner:
     def visits(self) -> list[BookedVisit]:
         assert self.backend is not None
         return local_visits(self.backend)
+
+
+class YClientsRunner:
+    """Plays the corpus against the YClients stand-in (a real HTTP server) through the real YClients backend.
+
+    One backend for the whole corpus, as one worker process keeps one: its catalog cache is warm after
+    the first dialogue, and only the stand-in's records and the chat memory start afresh each time.
+    """
+
+    def __init__(self, client: redis.Redis, redis_url: str, standin: YClientsStandIn) -> None:
+        self.client = client
+        self.standin = standin
+        standin.set_now(CORPUS_NOW)
+        self.settings = test_settings(
+            redis_url,
+            BOOKING_BACKEND="yclients",
+            YCLIENTS_API_URL=standin.base_url,
+            YCLIENTS_PARTNER_TOKEN="partner-token",
+            YCLIENTS_USER_TOKEN="user-token",
+        )
+        self.backend = build_backend(self.settings)
+        self.harness: TurnHarness | None = None
+
+    def start_dialogue(self, dialogue: Dialogue, phone: str) -> None:
+        self.client.flushdb()  # the suite's own Redis: each dialogue's client starts with no memory
+        self.standin.reset()
+        self.standin.set_now(CORPUS_NOW)
+        self.harness = TurnHarness(self.client, self.settings, self.backend)
+        for spec in dialogue.given.bookings:
+            self._book(spec, phone if spec.client == "me" else OTHER_CLIENT)
+        if dialogue.given.client_name:
+            self.harness.remember_name(phone, dialogue.given.client_name)
+
+    def _book(self, spec: BookingSpec, phone: str) -> None:
+        assert spec.staff is not None
+        name = "Клиент" if phone == OTHER_CLIENT else "Я"
+        self.standin.add_record(service_id=spec.service, staff_id=spec.staff, start=spec.at, phone=phone, name=name)
+
+    def say(self, phone: str, messages: list[str], push_name: str | None) -> TurnResult:
+        assert self.harness is not None
+        return self.harness.say(phone, *messages, push_name=push_name)
+
+    def occupy(self, spec: BookingSpec) -> None:
+        self._book(spec, OTHER_CLIENT)
+
+    def visits(self) -> list[BookedVisit]:
+        return standin_visits(self.standin)
+
+    def close(self) -> None:
+        self.backend.close()

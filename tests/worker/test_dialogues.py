@@ -7,15 +7,17 @@ A dialogue passes when the backend ends in the expected state and every reply ke
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
+from shared.booking.catalog import DEMO_CATALOG
 from tests.support.dialogues import Dialogue, Runner, load_corpus, phone_for, play
-from tests.support.inprocess import LocalRunner
+from tests.support.fakes.yclients import YClientsStandIn
+from tests.support.inprocess import LocalRunner, YClientsRunner
 
 DIALOGUES = load_corpus()
+CATALOG = DEMO_CATALOG
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,16 @@ def local_runner(module_redis: redis.Redis, redis_server: object, tmp_path_facto
     return LocalRunner(module_redis, redis_server.url, tmp_path_factory.mktemp("salons"))  # type: ignore[attr-defined]
 
 
+@pytest.fixture(scope="module")
+def yclients_runner(module_redis: redis.Redis, redis_server: object) -> Iterator[Runner]:
+    standin = YClientsStandIn(CATALOG)
+    standin.start()
+    runner = YClientsRunner(module_redis, redis_server.url, standin)  # type: ignore[attr-defined]
+    yield runner
+    runner.close()
+    standin.stop()
+
+
 def test_the_corpus_has_at_least_sixty_dialogues_in_russian_and_english() -> None:
     assert len(DIALOGUES) >= 60
     assert {dialogue.lang for dialogue in DIALOGUES} == {"ru", "en"}
@@ -40,4 +52,10 @@ def test_the_corpus_has_at_least_sixty_dialogues_in_russian_and_english() -> Non
 @pytest.mark.parametrize("dialogue", DIALOGUES, ids=[d.id for d in DIALOGUES])
 def test_dialogue_on_the_embedded_salon(local_runner: Runner, dialogue: Dialogue) -> None:
     verdict = play(local_runner, dialogue, phone_for(DIALOGUES.index(dialogue)))
-    assert verdict.passed, "\n".join(verdict.failures + ["", *verdict.transcript])
+    assert verdict.passed, "\n".join([*verdict.failures, "", *verdict.transcript])
+
+
+@pytest.mark.parametrize("dialogue", DIALOGUES, ids=[d.id for d in DIALOGUES])
+def test_dialogue_on_yclients(yclients_runner: Runner, dialogue: Dialogue) -> None:
+    verdict = play(yclients_runner, dialogue, phone_for(DIALOGUES.index(dialogue)))
+    assert verdict.passed, "\n".join([*verdict.failures, "", *verdict.transcript])

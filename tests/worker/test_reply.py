@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from services.worker.ai.base import AIRequest
-from services.worker.ai.embedded import EmbeddedProvider
 from services.worker.reply import idempotency_key, reply_parts
 from shared.models import MAX_MESSAGE_CHARS
 
@@ -21,9 +19,3 @@ def test_a_part_longer_than_whatsapp_allows_is_cut_at_a_space() -> None:
 def test_idempotency_keys_are_stable_per_batch_and_part() -> None:
     assert idempotency_key("abc", 0) == idempotency_key("abc", 0)
     assert idempotency_key("abc", 0) != idempotency_key("abc", 1)
-
-
-def test_the_embedded_provider_greets_by_name_and_quotes_the_batch() -> None:
-    reply = EmbeddedProvider().reply(AIRequest("962302", "79001234567", "Хочу на маникюр", "Аня", 1))
-    assert reply.text.startswith("Здравствуйте, Аня!")
-    assert "Хочу на маникюр" in reply.text

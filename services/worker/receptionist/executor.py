@@ -31,7 +31,7 @@ log = get_logger(__name__)
 
 SEARCH_DAYS_AHEAD = 14
 """How far ahead "the nearest free time" looks before saying there is none."""
-SHOWN_SLOTS = 9
+SHOWN_SLOTS = 6
 """A handful, never a wall: at most this many times in one offer."""
 ALTERNATIVES = 4
 BOOKING_COMMENT = "WhatsApp, AI Admin"
@@ -214,33 +214,23 @@ class Executor:
             )
         )
 
-    def _staff(self, query: str | None, service: Service | None, command: str) -> Resolved:
+    def _staff(self, query: str | None, service: Service | None, command: str, day: date | None = None) -> Resolved:
         if not query or not str(query).strip():
             return Resolved(service=service)
-        match = self.catalog.staff_matcher.find(str(query))
-        member = match.found
+        member = self.catalog.staff_matcher.find(str(query)).found
+        doers = self.backend.staff(service.id) if service else self.catalog.staff
+        if member is not None and (service is None or member.id in {m.id for m in doers}):
+            return Resolved(service=service, staff=member)
+        if service is not None and day is not None:
+            # Name only those free that day: "маникюр в пятницу делает Мария", not everyone who ever does it.
+            free = {slot.staff_id for slot in self._slots(service, day, None, (None, None))}
+            doers = [m for m in doers if m.id in free] or doers
+        names = [m.name for m in doers]
         if member is None:
-            doers = self.backend.staff(service.id) if service else self.catalog.staff
-            return Resolved(
-                problem=Step(
-                    name=command, outcome="unknown_staff", data={"query": query, "staff": [m.name for m in doers]}
-                )
-            )
-        if service is not None:
-            doers = self.backend.staff(service.id)
-            if member.id not in {m.id for m in doers}:
-                return Resolved(
-                    problem=Step(
-                        name=command,
-                        outcome="staff_mismatch",
-                        data={
-                            "staff": member.name,
-                            "service": service_json(service),
-                            "staff_for_service": [m.name for m in doers],
-                        },
-                    )
-                )
-        return Resolved(service=service, staff=member)
+            return Resolved(problem=Step(name=command, outcome="unknown_staff", data={"query": query, "staff": names}))
+        assert service is not None
+        data = {"staff": member.name, "service": service_json(service), "staff_for_service": names}
+        return Resolved(problem=Step(name=command, outcome="staff_mismatch", data=data))
 
     def _date(self, value: Any, command: str, required: bool) -> tuple[date | None, Step | None]:
         text = "" if value is None else str(value)
@@ -252,22 +242,36 @@ class Executor:
         return day, None
 
     def _request(self, name: str, params: dict[str, Any], *, need_time: bool) -> Request:
-        """Service, staff, day and time from a command's parameters, or a Problem naming what is wrong."""
+        """Service, staff, day and time from a command's parameters, or a Problem naming what is wrong.
+
+        What resolves is remembered even when something else doesn't: after "Анна не делает маникюр",
+        "давайте к Марии" still means the manicure at the day and time already said.
+        """
         resolved = self._service(params.get("service_name"), name)
         if resolved.problem:
             raise Problem(resolved.problem)
-        assert resolved.service is not None
-        resolved = self._staff(params.get("staff_name"), resolved.service, name)
-        if resolved.problem:
-            raise Problem(resolved.problem)
-        assert resolved.service is not None
+        service = resolved.service
+        assert service is not None
+        selection = self.memory.dialog.selection
+        if selection.service_id != service.id:
+            selection.staff_id = selection.staff = None
+        selection.service_id, selection.service = service.id, service.title
         day, problem = self._date(params.get("date"), name, required=need_time)
         if problem:
             raise Problem(problem)
         moment = parse_clock(str(params.get("time") or "")) if need_time else None
         if need_time and moment is None:
             raise Problem(Step(name=name, outcome="invalid_time", data={"value": params.get("time")}))
-        return Request(resolved.service, resolved.staff, day, moment)
+        if day is not None:
+            selection.day = day
+        if moment is not None:
+            selection.time = moment
+        resolved = self._staff(params.get("staff_name"), service, name, day)
+        if resolved.problem:
+            raise Problem(resolved.problem)
+        if resolved.staff is not None:
+            selection.staff_id, selection.staff = resolved.staff.id, resolved.staff.name
+        return Request(service, resolved.staff, day, moment)
 
     # --- free time ---
 
@@ -386,10 +390,6 @@ class Executor:
         service, staff, day, moment = request.service, request.staff, request.day, request.moment
         assert day is not None and moment is not None
         wanted, details = self.at(day, moment), request.details()
-        selection = self.memory.dialog.selection
-        selection.service_id, selection.service, selection.day, selection.time = service.id, service.title, day, moment
-        if staff:
-            selection.staff_id, selection.staff = staff.id, staff.name
         if wanted <= self.now:
             return Step(name=name, outcome="past_time", data=details)
         client_name = self._client_name(params.get("client_name"))
@@ -409,6 +409,10 @@ class Executor:
             return earlier
         slots = self._slots(service, day, staff, (None, None))
         at_time = [slot for slot in slots if slot.start == wanted]
+        if not at_time and staff is not None and not slots:
+            day_off = self._staff_day_off(request, wanted, details)
+            if day_off is not None:
+                return day_off
         if not at_time:
             return self._unavailable(intent, "time_unavailable", details, slots, request, wanted)
         offered = next((o for o in self.memory.dialog.offered if o.start == wanted), None)
@@ -476,6 +480,27 @@ class Executor:
         self.memory.preferences.staff_id = booking.staff_id
         self.memory.preferences.service_id = booking.service_id
 
+    def _staff_day_off(self, request: Request, wanted: datetime, details: dict[str, Any]) -> Step | None:
+        """The named staff member doesn't work that day: say so, and who is free at that very time."""
+        assert request.staff is not None
+        week = self.backend.working_days(request.staff.id, wanted.date(), wanted.date() + timedelta(days=6))
+        if any(day.working for day in week if day.day == wanted.date()):
+            return None
+        others = [
+            slot for slot in self._slots(request.service, wanted.date(), None, (None, None)) if slot.start == wanted
+        ]
+        others = self._one_per_time(others)
+        dialog = self.memory.dialog
+        dialog.offered = [OfferedSlot(start=s.start, staff_id=s.staff_id, staff=s.staff_name) for s in others]
+        dialog.offered_for = "book"
+        dialog.selection.staff_id = dialog.selection.staff = None
+        data = {
+            **details,
+            "work_days": [day.day.isoformat() for day in week if day.working],
+            "others": [slot_json(slot) for slot in others],
+        }
+        return Step(name="CREATE_BOOKING", outcome="staff_day_off", data=data)
+
     def _unavailable(
         self,
         intent: str,
@@ -485,7 +510,14 @@ class Executor:
         request: Request,
         wanted: datetime,
     ) -> Step:
-        alternatives = self._near(slots, wanted)
+        selection = self.memory.dialog.selection
+        window = (selection.time_from, selection.time_to)
+        wished = [
+            s
+            for s in slots
+            if (window[0] is None or s.start.time() >= window[0]) and (window[1] is None or s.start.time() < window[1])
+        ]
+        alternatives = self._near(wished or slots, wanted)
         other_day = None
         if not alternatives:
             found = self._next_day_with_slots(request.service, wanted.date(), request.staff, (None, None))
@@ -518,6 +550,10 @@ class Executor:
                 return None, []
             return next((b for b in bookings if b.id == wanted), None), []
         candidates = [b for b in bookings if day is None or b.start.date() == day]
+        if len(candidates) > 1 and self.memory.dialog.selection.service_id is not None:
+            # "перенесите маникюр": of several bookings, the one for the service the client named.
+            named = [b for b in candidates if b.service_id == self.memory.dialog.selection.service_id]
+            candidates = named or candidates
         if len(candidates) == 1:
             return candidates[0], []
         return None, candidates
@@ -694,6 +730,8 @@ class Executor:
                 outcome="unknown_service",
                 data={"query": query, "services": [service_json(s) for s in self.catalog.services]},
             )
+        if match.found:
+            self._discussing(match.found)
         # "маникюр" answers with every manicure: the client compares, then chooses.
         related = [s for s in self.catalog.services if any(_related(s, found) for found in match.services)]
         return Step(
@@ -707,7 +745,16 @@ class Executor:
         if resolved.problem:
             return resolved.problem
         assert resolved.service is not None
+        self._discussing(resolved.service)
         return Step(name="EXPLAIN_SERVICE", outcome="explained", data={"service": service_json(resolved.service)})
+
+    def _discussing(self, service: Service) -> None:
+        """A price asked or a service explained is the service a following "запишите на пятницу" means."""
+        selection = self.memory.dialog.selection
+        if selection.service_id != service.id:
+            selection.service_id, selection.service = service.id, service.title
+            selection.staff_id = selection.staff = None
+            selection.day = selection.time = None
 
     def _check_staff_schedule(self, params: dict[str, Any]) -> Step:
         name = "CHECK_STAFF_SCHEDULE"
@@ -755,9 +802,8 @@ class Executor:
 
 
 def _related(candidate: Service, found: Service) -> bool:
-    """Services sharing the found one's first word: "Маникюр" and "Маникюр с покрытием гель-лак"."""
-    head = found.title.split()[0].lower()
-    return candidate.id == found.id or candidate.title.lower().startswith(head)
+    """Variants of the found service: "Маникюр" and "Маникюр с покрытием гель-лак"."""
+    return candidate.id == found.id or candidate.title.lower().startswith(found.title.lower() + " ")
 
 
 def _iso(day: date | None) -> str | None:

@@ -127,7 +127,14 @@ class Policy:
         self._number_as_hour(u)
         if u.client_name:
             plan.add("SAVE_CLIENT_NAME", name=u.client_name)
-        for rule in (self._answer_pending, self._change_booking, self._pick_offered, self._move_to_named_time):
+        rules = (
+            self._answer_pending,
+            self._change_booking,
+            self._shift_last_booking,
+            self._pick_offered,
+            self._move_to_named_time,
+        )
+        for rule in rules:
             if rule(u, plan):
                 return plan
         if self._information(u, plan):
@@ -158,6 +165,11 @@ class Policy:
         return False
 
     def _change_booking(self, u: Understanding, plan: Plan) -> bool:
+        if not u.intents & {"cancel", "reschedule"}:
+            return False
+        # The service named ("перенесите маникюр") tells the executor which of several bookings is meant.
+        selection = self.memory.dialog.selection
+        selection.service_id, selection.service = (u.service.id, u.service.title) if u.service else (None, None)
         if "cancel" in u.intents and "reschedule" not in u.intents:
             plan.add("CANCEL_BOOKING", date=_iso(u.day))
             return True
@@ -168,6 +180,21 @@ class Policy:
             plan.add("RESCHEDULE_BOOKING", date=_iso(u.day) or "", time=_hhmm(u.exact_time) or "")
             return True
         return False
+
+    def _shift_last_booking(self, u: Understanding, plan: Plan) -> bool:
+        """Right after booking, "а можно на час позже?" moves that booking rather than making another."""
+        dialog = self.memory.dialog
+        if not u.shift_minutes or dialog.last_booking_id is None or dialog.offered or self._changes_service(u):
+            return False
+        if u.exact_time is None or u.day is None:
+            return False
+        plan.add(
+            "RESCHEDULE_BOOKING",
+            date=u.day.isoformat(),
+            time=f"{u.exact_time:%H:%M}",
+            booking_id=dialog.last_booking_id,
+        )
+        return True
 
     def _pick_offered(self, u: Understanding, plan: Plan) -> bool:
         dialog = self.memory.dialog

@@ -123,16 +123,18 @@ class YClientsBackend:
 
     # --- the salon's clock ---
 
-    def _zone(self) -> tzinfo:
+    def _salon_clock(self) -> Clock:
         if self._clock is None:
             # Lazily: building the backend must not need YClients to answer (the api starts without it).
             self._clock = Clock(zone(self.company().timezone), self._frozen_at)
-        return self._clock.timezone
+        return self._clock
+
+    def _zone(self) -> tzinfo:
+        return self._salon_clock().timezone
 
     def now(self) -> datetime:
-        self._zone()
-        assert self._clock is not None
-        return self._clock.now()
+        """The salon's now (frozen under ``CLOCK_FROZEN_AT``); the first call reads the company's time zone."""
+        return self._salon_clock().now()
 
     # --- catalog ---
 

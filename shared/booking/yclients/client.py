@@ -292,7 +292,9 @@ class YClientsClient:
             return self._success(status, payload, response, what)
         message, code = _error_details(payload)
         message = self._scrub(message)
-        log.warning("yclients error", request=what, status=status, code=code, message=message)
+        # A refusal (taken time, a record that is gone) is an ordinary answer; trouble with us or them is not.
+        level = log.warning if status in (401, 403, 429) or status >= 500 else log.info
+        level("yclients error", request=what, status=status, code=code, message=message)
         if status == 429:
             raise RateLimited(f"{what}: YClients rate limit (429): {message}", _retry_after(response))
         if status >= 500:

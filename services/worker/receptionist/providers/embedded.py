@@ -6,6 +6,7 @@ steps the executor returned, with templates in the client's language.
 
 from __future__ import annotations
 
+from services.worker.receptionist.executor import plausible_name
 from services.worker.receptionist.policy import Policy
 from services.worker.receptionist.replies.format import time_of_day_greeting
 from services.worker.receptionist.replies.render import Writer
@@ -33,7 +34,7 @@ class EmbeddedProvider:
             writer.write(step)
         parts = writer.parts
         if turn.greet:
-            name = turn.memory.client.name
+            name = turn.memory.client.name or plausible_name(turn.push_name)
             greeting = time_of_day_greeting(turn.now, turn.language) + (f", {name}!" if name else "!")
             parts = [f"{greeting} {parts[0]}" if parts else greeting, *parts[1:]]
         if writer.completed and turn.may_offer_help:

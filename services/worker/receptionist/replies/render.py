@@ -8,6 +8,7 @@ and no WhatsApp markdown are the turn's rules (``turn.py``); this module only wr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +27,7 @@ from services.worker.receptionist.replies.format import (
     service_acc,
     service_title,
 )
+from services.worker.receptionist.understanding.lexicon import lexicon
 from services.worker.receptionist.understanding.text import Language
 
 
@@ -113,6 +115,14 @@ class Writer:
         return " " + self.t(ru, en)
 
     def window(self, data: dict[str, Any]) -> str:
+        named = {
+            ("08:00", "12:00"): ("утром", "in the morning"),
+            ("12:00", "18:00"): ("днём", "in the afternoon"),
+            ("13:00", "18:00"): ("после обеда", "after lunch"),
+            ("18:00", "23:59"): ("вечером", "in the evening"),
+        }.get((data.get("time_from"), data.get("time_to")))
+        if named:
+            return " " + self.t(*named)
         parts = []
         if data.get("time_from"):
             parts.append(self.t(f"после {data['time_from']}", f"after {data['time_from']}"))
@@ -243,8 +253,34 @@ class Writer:
             )
         return " " + self.t(f"Свободно{staff}: {times}.", f"Free{staff}: {times}.")
 
+    def _create_booking_staff_day_off(self, step: Step) -> None:
+        data = step.data
+        staff = person(str(data["staff"]), "nomn", self.lang)
+        text = self.t(f"{staff} {self.on(data['date'])} не работает.", f"{staff} is off {self.on(data['date'])}.")
+        days = ", ".join(day_short(day, self.lang) for day in data.get("work_days", []))
+        if days:
+            text += self.t(f" Ближайшие рабочие дни: {days}.", f" Next working days: {days}.")
+        others = data.get("others") or []
+        if others:
+            other = str(others[0]["staff"])
+            text += self.t(
+                f" В {data['time']} можно записаться {self.to_staff(other)}. Записать?",
+                f" At {data['time']} you can come {self.to_staff(other)}. Shall I book it?",
+            )
+        self.say(text)
+
     def _create_booking_time_unavailable(self, step: Step) -> None:
         data = step.data
+        if data.get("staff"):
+            self.say(
+                self.t(
+                    f"К сожалению, {self.when(data['date'], data['time'])} {self.at_staff(data['staff'])} занято.",
+                    f"Sorry, {self.when(data['date'], data['time'])} is taken {self.at_staff(data['staff'])}.",
+                )
+                + self._alternatives(data)
+                + self.ask_time("Какое время вам подходит?", "Which time works for you?")
+            )
+            return
         self.say(
             self.t(
                 f"К сожалению, {self.when(data['date'], data['time'])} на {self.svc(data['service'])}"
@@ -502,12 +538,14 @@ class Writer:
         minutes = service.get("duration_minutes")
         duration = self.t(f" Длительность — {minutes} мин.", f" It takes {minutes} minutes.") if minutes else ""
         description = (service.get("description") or "").strip()
+        if self.lang == "en":
+            english = lexicon().service_descriptions_en.get(str(service["title"]).lower())
+            if english or re.search("[а-яё]", description, re.IGNORECASE):
+                description = english or ""  # never the catalog's Russian text to an English client
         if description and not description.endswith("."):
             description += "."
-        self.say(
-            f"{self.title(service)}: {description}{duration}"
-            + self.t(f" Стоимость — {price(service, 'ru')}.", f" Price: {price(service, 'en')}.")
-        )
+        head = f"{cap(self.title(service))}: {description}" if description else f"{cap(self.title(service))}."
+        self.say(head + duration + self.t(f" Стоимость — {price(service, 'ru')}.", f" Price: {price(service, 'en')}."))
         self.completed = True
 
     def _check_staff_schedule_schedule(self, step: Step) -> None:
@@ -539,7 +577,6 @@ class Writer:
         else:
             self.say(self.t(f"{staff} не работает в ближайшие семь дней.", f"{staff} is off for the next seven days."))
         self.say(self.t("Записать вас?", "Shall I book you in?"))
-        self.completed = True
 
     def _show_bookings_bookings(self, step: Step) -> None:
         bookings = step.data["bookings"]

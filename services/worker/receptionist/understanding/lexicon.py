@@ -24,6 +24,7 @@ class Lexicon:
     service_words_ru: dict[str, tuple[str, ...]]
     service_words_en: dict[str, tuple[str, ...]]
     service_titles_en: dict[str, str]
+    service_descriptions_en: dict[str, str]
     categories_en: dict[str, str]
     intents: dict[str, IntentRule]
     thanks: re.Pattern[str]
@@ -47,6 +48,7 @@ def lexicon() -> Lexicon:
         service_words_ru={key: tuple(value) for key, value in raw["service_words"]["ru"].items()},
         service_words_en={key: tuple(value) for key, value in raw["service_words"]["en"].items()},
         service_titles_en={key.lower(): value for key, value in raw["service_titles_en"].items()},
+        service_descriptions_en={key.lower(): value for key, value in raw["service_descriptions_en"].items()},
         categories_en={key.lower(): value for key, value in raw["categories_en"].items()},
         intents={name: _rule(rule) for name, rule in raw["intents"].items()},
         thanks=re.compile(raw["thanks"], re.IGNORECASE),

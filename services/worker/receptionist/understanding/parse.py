@@ -51,7 +51,7 @@ _BARE_NUMBER = re.compile(
     r"(?:(?:пожалуйста|please|подойдет|подходит)\W*)?$"
 )
 _NAME_INTRO = re.compile(
-    r"(?:меня\s+зовут|мое\s+имя|моё\s+имя|зовут\s+меня|my\s+name\s+is|call\s+me|(?:^|[,.!]\s*)(?:я|это|i'?m|i\s+am|this\s+is))"
+    r"(?:меня\s+зовут|мое\s+имя|моё\s+имя|зовут\s+меня|my\s+name\s+is|call\s+me|(?:^|[,.!?]\s*)(?:я|это|i'?m|i\s+am|this\s+is))"
     r"\s*[-–—:]?\s+([a-zа-я]+(?:\s+[a-zа-я]+)?)"
 )
 _NOT_A_NAME = frozenset(
@@ -89,8 +89,10 @@ _NOT_A_NAME = frozenset(
 )
 _UNKNOWN_SERVICE_CUE = re.compile(
     r"(?:\bна|\bстоит|\bстоят|\bстоимость|\bцена|\bчто\s+такое|\bделаете(?:\s+ли)?|\bесть(?:\s+ли)?(?:\s+у\s+вас)?"
-    r"|\bfor(?:\s+an?)?|\bbook(?:\s+an?)?|\bget(?:\s+an?)?|\bis(?:\s+an?)?|\bdo\s+you\s+do|\boffer)\s+([a-zа-я-]+)"
+    r"|\bfor(?:\s+an?)?|\bbook(?:\s+me)?(?:\s+in)?(?:\s+for)?(?:\s+an?)?|\bget(?:\s+an?)?|\bis(?:\s+an?)?"
+    r"|\bdo\s+you\s+(?:do|offer|have)(?:\s+an?)?|\boffer)\s+([a-zа-я-]+)"
 )
+_UNKNOWN_SERVICE_BEFORE = re.compile(r"([a-zа-я-]+)\s+(?:у\s+вас\s+(?:есть|делают|делаете)|делаете|делают)\b")
 _NOT_A_SERVICE = frozenset(
     {
         "время",
@@ -286,7 +288,8 @@ def find_client_name(original: str, normalized: str, expecting_name: bool) -> st
 def _unknown_service(normalized: str, used: set[int], tokens: Sequence[Token]) -> str | None:
     """The word after "на"/"for a" when it is a noun that names nothing we know."""
     used_text = {tokens[index].text for index in used}
-    for match in _UNKNOWN_SERVICE_CUE.finditer(normalized):
+    found = [*_UNKNOWN_SERVICE_CUE.finditer(normalized), *_UNKNOWN_SERVICE_BEFORE.finditer(normalized)]
+    for match in found:
         word = match.group(1)
         if word in used_text or word in _NOT_A_SERVICE or word.isdigit():
             continue

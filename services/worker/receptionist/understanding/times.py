@@ -121,7 +121,7 @@ class _Reader:
             self.found.end = _hour(match.group(1), match.group(2), match.group(3))
 
     def exact(self) -> bool:
-        for clock in (_CLOCK, _SUFFIXED, _AT):
+        for clock in (_SUFFIXED, _CLOCK, _AT):
             match = clock.search(self.masked)
             if match:
                 part = match.group(3) if clock is not _CLOCK else None
