@@ -67,7 +67,7 @@ class RecordingSender:
         return [item.text for item in self.sent if item.phone == phone and item.kind == "text"]
 
 
-def test_settings(redis_url: str, **overrides: Any) -> WorkerSettings:
+def turn_settings(redis_url: str, **overrides: Any) -> WorkerSettings:
     values: dict[str, Any] = {
         "_env_file": None,
         "APP_ENV": "test",
@@ -177,7 +177,7 @@ class LocalRunner:
             self.backend.close()
         self.client.flushdb()  # the suite's own Redis: each dialogue's client starts with no memory
         self.backend = local_backend(self.directory / f"salon-{next(self._count)}.sqlite")
-        self.harness = TurnHarness(self.client, test_settings(self.redis_url), self.backend)
+        self.harness = TurnHarness(self.client, turn_settings(self.redis_url), self.backend)
         for spec in dialogue.given.bookings:
             self._book(spec, phone if spec.client == "me" else OTHER_CLIENT)
         if dialogue.given.client_name:
@@ -215,7 +215,7 @@ class YClientsRunner:
         self.client = client
         self.standin = standin
         standin.set_now(CORPUS_NOW)
-        self.settings = test_settings(
+        self.settings = turn_settings(
             redis_url,
             BOOKING_BACKEND="yclients",
             YCLIENTS_API_URL=standin.base_url,

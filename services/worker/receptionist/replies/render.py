@@ -120,7 +120,7 @@ class Writer:
             ("12:00", "18:00"): ("днём", "in the afternoon"),
             ("13:00", "18:00"): ("после обеда", "after lunch"),
             ("18:00", "23:59"): ("вечером", "in the evening"),
-        }.get((data.get("time_from"), data.get("time_to")))
+        }.get((str(data.get("time_from")), str(data.get("time_to"))))
         if named:
             return " " + self.t(*named)
         parts = []
