@@ -143,7 +143,7 @@ def test_a_retry_after_the_decision_was_stored_replays_it_without_running_comman
             raise WorkerKilled("between the reply's parts")
         return real_send(company_id, phone, text, key)
 
-    harness.sender.send_text = dies_on_the_second_part  # type: ignore[method-assign]
+    harness.sender.send_text = dies_on_the_second_part  # type: ignore[method-assign,assignment]
     with pytest.raises(WorkerKilled):
         answer_batch(batch, harness.deps, last_attempt=False)
     harness.sender.send_text = real_send  # type: ignore[method-assign]

@@ -134,24 +134,22 @@ class Receptionist:
                 provider=self.provider.name,
                 reason=fallback_reason,
             )
+        else:
+            claim = unconfirmed_claim(reply, {step.outcome for step in executor.steps})
+            if claim is not None and self.provider is not self.embedded:
+                fallback_reason = f"unconfirmed claim: {claim}"
+                log.warning(
+                    "AI reply claimed a change the backend did not confirm; answering with the embedded provider",
+                    provider=self.provider.name,
+                    claim=claim,
+                )
+        if fallback_reason is not None:
             provider_name = self.embedded.name
             if any(step.name in SIDE_EFFECTS for step in executor.steps):
                 # The LLM already changed the book: say what happened rather than plan the turn again.
                 reply = self.embedded.write(turn)
             else:
                 reply = self.embedded.respond(turn)
-        else:
-            outcomes = {step.outcome for step in executor.steps}
-            claim = unconfirmed_claim(reply, outcomes)
-            if claim is not None and self.provider is not self.embedded:
-                log.warning(
-                    "AI reply claimed an unconfirmed change; written from the steps instead",
-                    provider=self.provider.name,
-                    claim=claim,
-                )
-                fallback_reason = f"unconfirmed claim: {claim}"
-                provider_name = self.embedded.name
-                reply = self.embedded.write(turn)
         reply = without_markdown(reply).strip()
         if greet and reply:
             memory.client.last_greeting_date = now.date()
