@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SUPERVISOR := $(BIN)/supervisord -c deploy/supervisord.conf
 SUPERVISORCTL := $(BIN)/supervisorctl -c deploy/supervisord.conf
 
-.PHONY: var install system-deps run start stop restart status logs redis-plan lint typecheck test test-fast bench clean
+.PHONY: var install system-deps run start stop restart status logs chat redis-plan lint typecheck test test-fast bench eval clean
 
 install: system-deps $(VENV)/.installed
 
@@ -50,6 +50,10 @@ status:
 logs:
 	@tail -n 50 -F var/log/wa-gateway.out.log var/log/api.out.log var/log/worker.out.log
 
+# Talk to the running stack as a WhatsApp client (through the simulator): `make run` in another terminal first.
+chat: install
+	@$(BIN)/python -m services.wa_gateway.chat
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -62,6 +66,10 @@ test: install lint typecheck
 
 bench: install
 	$(BIN)/python -m bench.pipeline
+
+# The dialogue corpus through the real stack on both booking backends; writes bench/reports/eval.md.
+eval: install
+	$(BIN)/python -m bench.eval
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -48,6 +48,7 @@ class OutboxItem:
     text: str | None
     emoji: str | None
     timestamp: float
+    target_message_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         item: dict[str, Any] = {"id": self.id, "to": self.to, "kind": self.kind, "timestamp": self.timestamp}
@@ -55,6 +56,7 @@ class OutboxItem:
             item["text"] = self.text
         else:
             item["emoji"] = self.emoji
+            item["messageId"] = self.target_message_id
         return item
 
 
@@ -174,7 +176,7 @@ class SimulatorTransport:
     async def outbox(self, phone: str | None) -> list[OutboxItem]:
         def read() -> list[OutboxItem]:
             with self._store.reading() as db:
-                query = "SELECT id, phone, kind, text, emoji, timestamp FROM outbox"
+                query = "SELECT id, phone, kind, text, emoji, timestamp, target_message_id FROM outbox"
                 params: tuple[str, ...] = ()
                 if phone:
                     query += " WHERE phone = ?"

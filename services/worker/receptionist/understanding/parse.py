@@ -186,6 +186,23 @@ _NOT_A_SERVICE = frozenset(
         "any",
         "free",
         "available",
+        "with",
+        "my",
+        "your",
+        "our",
+        "in",
+        "on",
+        "at",
+        "to",
+        "you",
+        "i",
+        "we",
+        "there",
+        "here",
+        "please",
+        "someone",
+        "anyone",
+        "somebody",
     }
 )
 _SALON_WORDS = frozenset({"записаться", "записать", "запись", "хотеть", "можно", "стоить", "цена", "сколько"})

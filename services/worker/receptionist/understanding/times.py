@@ -31,7 +31,7 @@ _CLOCK = re.compile(r"(?<![\d.])(\d{1,2}):(\d{2})(?![\d])")
 _SUFFIXED = re.compile(r"(?<![\d:.])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|утра|вечера)\b")
 _WORD_TIMES = (
     (re.compile(r"\b(?:в|at)\s+(?:час|one)\b(?!\s*(?:позже|раньше|later|earlier))"), time(13)),
-    (re.compile(r"\b(?:в\s+)?полдень\b|\bnoon\b|\bmidday\b"), time(12)),
+    (re.compile(r"(?<!до )(?<!before )(?<!after )(?<!после )(?:\b(?:в\s+)?полдень\b|\bnoon\b|\bmidday\b)"), time(12)),
 )
 _BEFORE_LUNCH = re.compile(r"\bдо\s+обеда\b|\bbefore\s+lunch\b|\bдо\s+полудня\b|\bbefore\s+noon\b")
 _AFTER_LUNCH = re.compile(
