@@ -121,3 +121,11 @@ def turn_ledger(company_id: str, batch_id: str) -> str:
     cancelling or moving twice.
     """
     return f"turn-ledger:{company_id}:{batch_id}"
+
+
+def yclients_cache(company_id: str, what: str) -> str:
+    """JSON, expiring after YCLIENTS_CACHE_SECONDS: the company, services or a service's staff from YClients.
+
+    Shared by every process: RQ forks a fresh work horse per job, whose own memory starts empty.
+    """
+    return f"yclients:cache:{company_id}:{what}"

@@ -161,36 +161,27 @@ def standin_visits(standin: YClientsStandIn) -> list[BookedVisit]:
     return visits
 
 
-class LocalRunner:
-    """Plays the corpus on a fresh embedded salon per dialogue."""
+class _CorpusRunner:
+    """What both backends' runners share: a fresh client memory and the given bookings per dialogue."""
 
-    def __init__(self, client: redis.Redis, redis_url: str, directory: Path) -> None:
+    harness: TurnHarness | None = None
+
+    def __init__(self, client: redis.Redis) -> None:
         self.client = client
-        self.redis_url = redis_url
-        self.directory = directory
-        self.backend: LocalBackend | None = None
-        self.harness: TurnHarness | None = None
-        self._count = itertools.count()
+
+    def _fresh_salon(self) -> TurnHarness:
+        raise NotImplementedError
+
+    def _book(self, spec: BookingSpec, phone: str) -> None:
+        raise NotImplementedError
 
     def start_dialogue(self, dialogue: Dialogue, phone: str) -> None:
-        if self.backend is not None:
-            self.backend.close()
         self.client.flushdb()  # the suite's own Redis: each dialogue's client starts with no memory
-        self.backend = local_backend(self.directory / f"salon-{next(self._count)}.sqlite")
-        self.harness = TurnHarness(self.client, turn_settings(self.redis_url), self.backend)
+        self.harness = self._fresh_salon()
         for spec in dialogue.given.bookings:
             self._book(spec, phone if spec.client == "me" else OTHER_CLIENT)
         if dialogue.given.client_name:
             self.harness.remember_name(phone, dialogue.given.client_name)
-
-    def _book(self, spec: BookingSpec, phone: str) -> None:
-        assert self.backend is not None and spec.staff is not None
-        name = "Клиент" if phone == OTHER_CLIENT else "Я"
-        self.backend.create_booking(
-            NewBooking(
-                service_id=spec.service, staff_id=spec.staff, start=spec.at, client_phone=phone, client_name=name
-            )
-        )
 
     def say(self, phone: str, messages: list[str], push_name: str | None) -> TurnResult:
         assert self.harness is not None
@@ -199,12 +190,44 @@ class LocalRunner:
     def occupy(self, spec: BookingSpec) -> None:
         self._book(spec, OTHER_CLIENT)
 
+
+def _client_name(phone: str) -> str:
+    return "Клиент" if phone == OTHER_CLIENT else "Я"
+
+
+class LocalRunner(_CorpusRunner):
+    """Plays the corpus on a fresh embedded salon per dialogue."""
+
+    def __init__(self, client: redis.Redis, redis_url: str, directory: Path) -> None:
+        super().__init__(client)
+        self.settings = turn_settings(redis_url)
+        self.directory = directory
+        self.backend: LocalBackend | None = None
+        self._count = itertools.count()
+
+    def _fresh_salon(self) -> TurnHarness:
+        if self.backend is not None:
+            self.backend.close()
+        self.backend = local_backend(self.directory / f"salon-{next(self._count)}.sqlite")
+        return TurnHarness(self.client, self.settings, self.backend)
+
+    def _book(self, spec: BookingSpec, phone: str) -> None:
+        assert self.backend is not None and spec.staff is not None
+        booking = NewBooking(
+            service_id=spec.service,
+            staff_id=spec.staff,
+            start=spec.at,
+            client_phone=phone,
+            client_name=_client_name(phone),
+        )
+        self.backend.create_booking(booking)
+
     def visits(self) -> list[BookedVisit]:
         assert self.backend is not None
         return local_visits(self.backend)
 
 
-class YClientsRunner:
+class YClientsRunner(_CorpusRunner):
     """Plays the corpus against the YClients stand-in (a real HTTP server) through the real YClients backend.
 
     One backend for the whole corpus, as one worker process keeps one: its catalog cache is warm after
@@ -212,7 +235,7 @@ class YClientsRunner:
     """
 
     def __init__(self, client: redis.Redis, redis_url: str, standin: YClientsStandIn) -> None:
-        self.client = client
+        super().__init__(client)
         self.standin = standin
         standin.set_now(CORPUS_NOW)
         self.settings = turn_settings(
@@ -223,29 +246,17 @@ class YClientsRunner:
             YCLIENTS_USER_TOKEN="user-token",
         )
         self.backend = build_backend(self.settings)
-        self.harness: TurnHarness | None = None
 
-    def start_dialogue(self, dialogue: Dialogue, phone: str) -> None:
-        self.client.flushdb()  # the suite's own Redis: each dialogue's client starts with no memory
+    def _fresh_salon(self) -> TurnHarness:
         self.standin.reset()
         self.standin.set_now(CORPUS_NOW)
-        self.harness = TurnHarness(self.client, self.settings, self.backend)
-        for spec in dialogue.given.bookings:
-            self._book(spec, phone if spec.client == "me" else OTHER_CLIENT)
-        if dialogue.given.client_name:
-            self.harness.remember_name(phone, dialogue.given.client_name)
+        return TurnHarness(self.client, self.settings, self.backend)
 
     def _book(self, spec: BookingSpec, phone: str) -> None:
         assert spec.staff is not None
-        name = "Клиент" if phone == OTHER_CLIENT else "Я"
-        self.standin.add_record(service_id=spec.service, staff_id=spec.staff, start=spec.at, phone=phone, name=name)
-
-    def say(self, phone: str, messages: list[str], push_name: str | None) -> TurnResult:
-        assert self.harness is not None
-        return self.harness.say(phone, *messages, push_name=push_name)
-
-    def occupy(self, spec: BookingSpec) -> None:
-        self._book(spec, OTHER_CLIENT)
+        self.standin.add_record(
+            service_id=spec.service, staff_id=spec.staff, start=spec.at, phone=phone, name=_client_name(phone)
+        )
 
     def visits(self) -> list[BookedVisit]:
         return standin_visits(self.standin)

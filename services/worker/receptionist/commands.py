@@ -7,7 +7,7 @@ the backend confirmed, never what was hoped for.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,17 +22,7 @@ CommandName = Literal[
     "SHOW_BOOKINGS",
     "SAVE_CLIENT_NAME",
 ]
-COMMAND_NAMES: tuple[CommandName, ...] = (
-    "SEARCH_SLOTS",
-    "CREATE_BOOKING",
-    "CANCEL_BOOKING",
-    "RESCHEDULE_BOOKING",
-    "SHOW_PRICES",
-    "EXPLAIN_SERVICE",
-    "CHECK_STAFF_SCHEDULE",
-    "SHOW_BOOKINGS",
-    "SAVE_CLIENT_NAME",
-)
+COMMAND_NAMES: tuple[CommandName, ...] = get_args(CommandName)
 SIDE_EFFECTS: frozenset[str] = frozenset({"CREATE_BOOKING", "CANCEL_BOOKING", "RESCHEDULE_BOOKING"})
 MAX_COMMANDS_PER_TURN = 10
 """As the original: a turn that wants more is cut, the rest is for the next turn."""

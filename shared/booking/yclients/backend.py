@@ -15,13 +15,16 @@ are ``client.py``'s. What YClients can't do the way the interface asks is said w
 
 from __future__ import annotations
 
+import contextlib
 import re
-import threading
-import time as clock_time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, TypeVar
 
+import redis
+from pydantic import TypeAdapter
+
+from shared import redis_keys
 from shared.booking.models import (
     Booking,
     BookingStatus,
@@ -56,28 +59,38 @@ STAFF_DOES_NOT_DO_SERVICE = 436
 _ATTENDANCE: dict[int, BookingStatus] = {2: "confirmed", 1: "arrived", -1: "no_show", 0: "booked"}
 
 
-class _TtlCache:
-    """In-process memo of catalog answers; ``seconds=0`` turns it off."""
+class _SharedCache:
+    """Catalog answers (company, services, staff per service) kept in Redis for ``seconds``, so a work horse
+    forked for one job doesn't ask YClients again; ``seconds=0`` turns it off. A Redis problem only means
+    asking YClients."""
 
-    def __init__(self, seconds: int) -> None:
+    def __init__(self, client: redis.Redis | None, company_id: str, seconds: int) -> None:
+        self._client = client
+        self._company_id = company_id
         self._seconds = seconds
-        self._entries: dict[object, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
 
-    def get(self, key: object, load: Callable[[], T]) -> T:
-        if self._seconds <= 0:
+    def get(self, key: str, load: Callable[[], T], adapter: TypeAdapter[T]) -> T:
+        if self._seconds <= 0 or self._client is None:
             return load()
-        now = clock_time.monotonic()
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry is not None and entry[0] > now:
-            value: T = entry[1]
-            return value
-        # Loaded outside the lock: two threads may both load once, which is cheaper than serialising calls.
+        name = redis_keys.yclients_cache(self._company_id, key)
+        try:
+            raw = self._client.get(name)
+        except redis.RedisError:
+            raw = None
+        if raw is not None:
+            try:
+                return adapter.validate_json(raw)
+            except ValueError:
+                pass  # a shape from an older release: load afresh
         value = load()
-        with self._lock:
-            self._entries[key] = (now + self._seconds, value)
+        with contextlib.suppress(redis.RedisError):
+            self._client.set(name, adapter.dump_json(value), ex=self._seconds)
         return value
+
+
+_COMPANY = TypeAdapter(Company)
+_SERVICES = TypeAdapter(tuple[Service, ...])
+_STAFF = TypeAdapter(tuple[StaffMember, ...])
 
 
 class YClientsBackend:
@@ -90,10 +103,11 @@ class YClientsBackend:
         *,
         cache_seconds: int = 300,
         frozen_at: datetime | None = None,
+        cache: redis.Redis | None = None,
     ) -> None:
         self._client = client
         self._cid = company_id
-        self._cache = _TtlCache(cache_seconds)
+        self._cache = _SharedCache(cache, company_id, cache_seconds)
         self._frozen_at = frozen_at
         self._clock: Clock | None = None
         self._lengths: dict[tuple[int, int], int] = {}
@@ -101,8 +115,9 @@ class YClientsBackend:
 
     @classmethod
     def from_settings(cls, settings: BookingSettings) -> YClientsBackend:
+        shared = sync_client(settings.redis_url)
         limiter = RateLimiter(
-            sync_client(settings.redis_url),
+            shared,
             settings.company_id,
             max_wait_seconds=settings.yclients_timeout_seconds,
             owns_redis=True,
@@ -119,6 +134,7 @@ class YClientsBackend:
             settings.company_id,
             cache_seconds=settings.yclients_cache_seconds,
             frozen_at=settings.clock_frozen_at,
+            cache=shared,
         )
 
     # --- the salon's clock ---
@@ -139,7 +155,7 @@ class YClientsBackend:
     # --- catalog ---
 
     def company(self) -> Company:
-        return self._cache.get("company", self._load_company)
+        return self._cache.get("company", self._load_company, _COMPANY)
 
     def _load_company(self) -> Company:
         data = _mapping(self._client.get(f"company/{self._cid}").data)
@@ -152,7 +168,11 @@ class YClientsBackend:
         )
 
     def services(self) -> list[Service]:
-        return list(self._cache.get("services", self._load_services))
+        return list(self._services())
+
+    def _services(self) -> tuple[Service, ...]:
+        services: tuple[Service, ...] = self._cache.get("services", self._load_services, _SERVICES)
+        return services
 
     def _load_services(self) -> tuple[Service, ...]:
         data = self._client.get(f"book_services/{self._cid}").data
@@ -184,7 +204,10 @@ class YClientsBackend:
         )
 
     def staff(self, service_id: int | None = None) -> list[StaffMember]:
-        return list(self._cache.get(("staff", service_id), lambda: self._load_staff(service_id)))
+        staff: tuple[StaffMember, ...] = self._cache.get(
+            f"staff:{service_id or 'all'}", lambda: self._load_staff(service_id), _STAFF
+        )
+        return list(staff)
 
     def _load_staff(self, service_id: int | None) -> tuple[StaffMember, ...]:
         params = {"service_ids[]": service_id} if service_id is not None else None

@@ -83,15 +83,10 @@ def make_backend(standin: YClientsStandIn, redis_url: str) -> Iterator[BackendFa
         cache_seconds: int = 300,
         limiter_redis_url: str | None = None,
     ) -> YClientsBackend:
-        limiter = RateLimiter(
-            sync_client(limiter_redis_url or redis_url),
-            CID,
-            per_second=per_second,
-            per_minute=per_minute,
-            owns_redis=True,
-        )
+        shared = sync_client(limiter_redis_url or redis_url)
+        limiter = RateLimiter(shared, CID, per_second=per_second, per_minute=per_minute, owns_redis=True)
         client = YClientsClient(base_url or standin.base_url, partner, user, limiter=limiter, timeout_seconds=5)
-        backend = YClientsBackend(client, CID, cache_seconds=cache_seconds, frozen_at=NOW)
+        backend = YClientsBackend(client, CID, cache_seconds=cache_seconds, frozen_at=NOW, cache=shared)
         made.append(backend)
         return backend
 
@@ -156,12 +151,16 @@ def test_company_services_and_staff_map_onto_the_models(backend: YClientsBackend
     assert all(member.service_ids == (MANICURE,) for member in manicurists)
 
 
-def test_catalog_answers_are_cached_unless_disabled(standin: YClientsStandIn, make_backend: BackendFactory) -> None:
+def test_catalog_answers_are_cached_across_processes_unless_disabled(
+    standin: YClientsStandIn, make_backend: BackendFactory
+) -> None:
     cached = make_backend()
     cached.services()
     cached.services()
     cached.staff(MANICURE)
     cached.staff(MANICURE)
+    # Another backend (another work horse, forked for the next job) reads the same cache in Redis.
+    assert make_backend().services() == cached.services()
     assert len(logged(standin, "GET", "book_services")) == 1
     assert len(logged(standin, "GET", "book_staff")) == 1
 

@@ -53,39 +53,30 @@ def _day_month(day: date, language: Language) -> str:
     return f"{day.day} {_MONTHS_RU[day.month - 1]}"
 
 
+def _day(value: str | date, today: date, language: Language, *, purpose: bool) -> str:
+    day = as_date(value)
+    relative_en = {0: "today", 1: "tomorrow"}.get((day - today).days)
+    relative_ru = {0: "сегодня", 1: "завтра", 2: "послезавтра"}.get((day - today).days)
+    when = _day_month(day, language)
+    if language == "en":
+        weekday = _WEEKDAYS_EN[day.weekday()]
+        if purpose:
+            return f"for {relative_en or weekday}, {when}"
+        return f"{relative_en}, {when}" if relative_en else f"on {weekday}, {when}"
+    if relative_ru:
+        return f"на {relative_ru}, {when}" if purpose else f"{relative_ru}, {when}"
+    preposition = "на" if purpose else ("во" if day.weekday() == 1 else "в")
+    return f"{preposition} {_WEEKDAYS_RU_ACC[day.weekday()]}, {when}"
+
+
 def day_on(value: str | date, today: date, language: Language) -> str:
     """ "завтра, 24 ноября" / "в пятницу, 27 ноября"; "tomorrow, 24 November" / "on Friday, 27 November"."""
-    day = as_date(value)
-    offset = (day - today).days
-    if language == "en":
-        relative = {0: "today", 1: "tomorrow"}.get(offset)
-        return (
-            f"{relative}, {_day_month(day, language)}"
-            if relative
-            else (f"on {_WEEKDAYS_EN[day.weekday()]}, {_day_month(day, language)}")
-        )
-    relative = {0: "сегодня", 1: "завтра", 2: "послезавтра"}.get(offset)
-    if relative:
-        return f"{relative}, {_day_month(day, language)}"
-    preposition = "во" if day.weekday() == 1 else "в"
-    return f"{preposition} {_WEEKDAYS_RU_ACC[day.weekday()]}, {_day_month(day, language)}"
+    return _day(value, today, language, purpose=False)
 
 
 def day_for(value: str | date, today: date, language: Language) -> str:
     """ "на завтра, 24 ноября" / "на пятницу, 27 ноября"; "for tomorrow, 24 November"."""
-    day = as_date(value)
-    offset = (day - today).days
-    if language == "en":
-        relative = {0: "today", 1: "tomorrow"}.get(offset)
-        return (
-            f"for {relative}, {_day_month(day, language)}"
-            if relative
-            else (f"for {_WEEKDAYS_EN[day.weekday()]}, {_day_month(day, language)}")
-        )
-    relative = {0: "сегодня", 1: "завтра", 2: "послезавтра"}.get(offset)
-    if relative:
-        return f"на {relative}, {_day_month(day, language)}"
-    return f"на {_WEEKDAYS_RU_ACC[day.weekday()]}, {_day_month(day, language)}"
+    return _day(value, today, language, purpose=True)
 
 
 def day_short(value: str | date, language: Language) -> str:
