@@ -34,6 +34,11 @@ class BookingBackend(Protocol):
         """
         ...
 
+    def bookable_dates(self, service_id: int, start: date, end: date, staff_id: int | None = None) -> list[date] | None:
+        """Dates from ``start`` to ``end`` with some free time for the service, when the backend can tell
+        cheaply (YClients' ``book_dates``); None means "ask ``free_slots`` day by day"."""
+        ...
+
     def working_days(self, staff_id: int, start: date, end: date) -> list[WorkDay]:
         """The staff member's hours for each date from ``start`` to ``end`` inclusive."""
         ...

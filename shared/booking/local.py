@@ -285,6 +285,9 @@ class LocalBackend:
                         start += self._step
         return sorted(slots, key=lambda slot: (slot.start, slot.staff_id))
 
+    def bookable_dates(self, service_id: int, start: date, end: date, staff_id: int | None = None) -> list[date] | None:
+        return None  # free_slots reads a local file: asking day by day costs nothing worth saving
+
     def working_days(self, staff_id: int, start: date, end: date) -> list[WorkDay]:
         days = []
         with self._read() as db:

@@ -23,6 +23,8 @@ class BookingSettings(CommonSettings):
     yclients_user_token: SecretStr = Field(SecretStr(""), alias="YCLIENTS_USER_TOKEN")
     yclients_timeout_seconds: float = Field(10.0, gt=0, le=120, alias="YCLIENTS_TIMEOUT_SECONDS")
     yclients_cache_seconds: int = Field(300, ge=0, le=86_400, alias="YCLIENTS_CACHE_SECONDS")
+    yclients_rate_per_second: int = Field(5, ge=1, le=1000, alias="YCLIENTS_RATE_PER_SECOND")
+    yclients_rate_per_minute: int = Field(200, ge=1, le=100_000, alias="YCLIENTS_RATE_PER_MINUTE")
     clock_frozen_at: datetime | None = Field(None, alias="CLOCK_FROZEN_AT")
 
     @field_validator("catalog_path", mode="before")

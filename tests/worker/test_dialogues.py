@@ -36,7 +36,7 @@ def local_runner(module_redis: redis.Redis, redis_server: object, tmp_path_facto
 
 @pytest.fixture(scope="module")
 def yclients_runner(module_redis: redis.Redis, redis_server: object) -> Iterator[Runner]:
-    standin = YClientsStandIn(CATALOG)
+    standin = YClientsStandIn(CATALOG, rate_per_second=100, rate_per_minute=10_000)
     standin.start()
     runner = YClientsRunner(module_redis, redis_server.url, standin)  # type: ignore[attr-defined]
     yield runner

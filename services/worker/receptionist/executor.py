@@ -321,8 +321,14 @@ class Executor:
         window: tuple[time | None, time | None],
         exclude: int | None = None,
     ) -> tuple[date, list[FreeSlot]] | None:
-        for offset in range(1, SEARCH_DAYS_AHEAD + 1):
-            day = after + timedelta(days=offset)
+        first, last = after + timedelta(days=1), after + timedelta(days=SEARCH_DAYS_AHEAD)
+        candidates = self.backend.bookable_dates(service.id, first, last, staff.id if staff else None)
+        days = (
+            candidates
+            if candidates is not None
+            else [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        )
+        for day in days:
             slots = self._slots(service, day, staff, window, exclude)
             if slots:
                 return day, slots

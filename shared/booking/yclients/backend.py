@@ -119,6 +119,8 @@ class YClientsBackend:
         limiter = RateLimiter(
             shared,
             settings.company_id,
+            per_second=settings.yclients_rate_per_second,
+            per_minute=settings.yclients_rate_per_minute,
             max_wait_seconds=settings.yclients_timeout_seconds,
             owns_redis=True,
         )
@@ -256,6 +258,23 @@ class YClientsBackend:
                 )
         return sorted(slots, key=lambda slot: (slot.start, slot.staff_id))
 
+    def bookable_dates(self, service_id: int, start: date, end: date, staff_id: int | None = None) -> list[date] | None:
+        """``book_dates`` answers a whole month per call: one or two calls instead of one per staff and day."""
+        found: list[date] = []
+        month = start.replace(day=1)
+        while month <= end:
+            params: dict[str, Any] = {"service_ids[]": service_id, "date": month.isoformat()}
+            if staff_id is not None:
+                params["staff_id"] = staff_id
+            reply = self._client.get(f"book_dates/{self._cid}", params)
+            data = _mapping(reply.data)
+            for value in data.get("booking_dates") or []:
+                day = _day(value)
+                if day is not None and start <= day <= end:
+                    found.append(day)
+            month = (month + timedelta(days=32)).replace(day=1)
+        return sorted(set(found))
+
     def working_days(self, staff_id: int, start: date, end: date) -> list[WorkDay]:
         if end < start:
             return []
@@ -291,6 +310,8 @@ class YClientsBackend:
             "notify_by_sms": 0,
             "appointments": [appointment],
         }
+        # book_check first: a time taken since it was offered is refused (433) before anything is created.
+        self._client.post(f"book_check/{self._cid}", {"appointments": [appointment]})
         created = _dicts(self._client.post(f"book_record/{self._cid}", body).data)
         record_id = _int(created[0].get("record_id")) if created else 0
         if record_id <= 0:

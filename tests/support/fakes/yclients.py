@@ -1186,6 +1186,14 @@ class YClientsStandIn:
 
     # lifecycle
 
+    @property
+    def rate_per_second(self) -> int:
+        return self._rate_per_second
+
+    @property
+    def rate_per_minute(self) -> int:
+        return self._rate_per_minute
+
     def start(self) -> None:
         """Serve on 127.0.0.1 in a background thread; return once the server answers."""
         if self._thread is not None:
