@@ -58,7 +58,7 @@ def configure_logging(service: str, settings: CommonSettings) -> None:
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
 
-    json_renderer = structlog.processors.JSONRenderer()
+    json_renderer = structlog.processors.JSONRenderer(ensure_ascii=False)  # readable Russian in `grep` and `jq`
     console_json = settings.log_format == "json" or (settings.log_format == "auto" and settings.app_env == "production")
     file_handler = logging.handlers.RotatingFileHandler(
         Path(settings.log_dir) / f"{service}.json.log",
