@@ -79,6 +79,13 @@ end
 return 0
 """
 
+_RENEW_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
 _ACQUIRE_LOCK = """
 local holder = redis.call('GET', KEYS[1])
 if holder == false or holder == ARGV[1] then
@@ -167,6 +174,7 @@ class BatchStore:
         self._save_decision = client.register_script(_SAVE_DECISION)
         self._acquire = client.register_script(_ACQUIRE_LOCK)
         self._release = client.register_script(_RELEASE_LOCK)
+        self._renew = client.register_script(_RENEW_LOCK)
 
     def ingest(self, pipe: redis.client.Pipeline, company_id: str, message: BufferedMessage) -> None:
         """Queue the atomic dedupe-and-append on ``pipe``; its result is -1 for a duplicate."""
@@ -219,6 +227,14 @@ class BatchStore:
     def acquire_chat(self, company_id: str, chat: str, holder: str, ttl_ms: int) -> bool:
         """Take the chat's lock, or extend it if ``holder`` has it: a chat's batches go one at a time."""
         return bool(self._acquire(keys=[redis_keys.chat_lock(company_id, chat)], args=[holder, ttl_ms]))
+
+    def waiting(self, company_id: str, chat: str) -> int:
+        """Messages of the chat not yet taken into a batch."""
+        return int(self._client.llen(redis_keys.buffer(company_id, chat)))
+
+    def renew_chat(self, company_id: str, chat: str, holder: str, ttl_ms: int) -> bool:
+        """Extend the chat's lock only while ``holder`` still has it; never take it back once released."""
+        return bool(self._renew(keys=[redis_keys.chat_lock(company_id, chat)], args=[holder, ttl_ms]))
 
     def release_chat(self, company_id: str, chat: str, holder: str) -> None:
         self._release(keys=[redis_keys.chat_lock(company_id, chat)], args=[holder])

@@ -44,7 +44,8 @@ class CommonSettings(BaseSettings):
     default_region: str = Field("RU", alias="DEFAULT_REGION", min_length=2, max_length=2)
     batch_idle_seconds: float = Field(9.0, ge=0, le=600, alias="BATCH_IDLE_SECONDS")
     batch_max_messages: int = Field(10, ge=1, le=100, alias="BATCH_MAX_MESSAGES")
-    turn_timeout_seconds: float = Field(90.0, ge=10, le=600, alias="TURN_TIMEOUT_SECONDS")
+    turn_timeout_seconds: float = Field(90.0, ge=10, le=120, alias="TURN_TIMEOUT_SECONDS")
+    """At most 120: a job then runs up to 180 s, and supervisord waits 200 s for the worker to stop."""
 
     @field_validator("company_id")
     @classmethod

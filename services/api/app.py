@@ -28,9 +28,11 @@ from shared.redis_client import sync_client
 log = get_logger(__name__)
 
 GATEWAY_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+"""A send waits for WhatsApp's ack; the gateway answers 503 at once when not connected."""
+BACKEND_THREADS = 4
+"""Booking-backend calls at once (the bookings listing); YClients allows 5 requests a second anyway."""
 HOSTED_SESSION_PREFIX = "/wa"
 """With WA_STANDALONE=false the session owner's routes (/send, /health, ...) live under this prefix."""
-"""A send waits for WhatsApp's ack; the gateway answers 503 at once when not connected."""
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -62,6 +64,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             http=http,
             redis_limiter=anyio.CapacityLimiter(settings.enqueue_threads),
             backend=backend,
+            backend_limiter=anyio.CapacityLimiter(BACKEND_THREADS),
         )
         log.info(
             "api started",

@@ -24,9 +24,11 @@ class ApiState:
     batches: BatchStore
     http: httpx.AsyncClient
     redis_limiter: anyio.CapacityLimiter
-    """Bounds Redis and booking-backend threads so they can't starve Starlette's shared thread pool."""
+    """Bounds Redis threads so enqueueing can't starve Starlette's shared thread pool."""
     backend: BookingBackend
     """The salon's book (read here for the bookings listing); sync, so called from a worker thread."""
+    backend_limiter: anyio.CapacityLimiter
+    """Threads for booking-backend calls, apart from Redis': a slow YClients must not stall message intake."""
 
 
 def get_state(request: Request) -> ApiState:

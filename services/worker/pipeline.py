@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import redis
+from pydantic import ValidationError
 
 from services.worker.receptionist.agent import Receptionist
 from services.worker.receptionist.decision import Decision
@@ -108,16 +109,20 @@ def _decision(batch: Batch, deps: WorkerDeps) -> Decision | None:
         _answer_without_ai(deps, batch)
         return None
     memory = deps.memory.load(batch.company_id, batch.chat)
-    with deadline(deps.settings.turn_timeout_seconds):
-        decision = deps.receptionist.decide(
-            company_id=batch.company_id,
-            phone=batch.chat,
-            text=batch.text,
-            last_message_id=batch.last_message_id,
-            push_name=batch.push_name,
-            memory=memory,
-            ledger=TurnLedger(deps.redis, batch.company_id, batch.id),
-        )
+    try:
+        with deadline(deps.settings.turn_timeout_seconds):
+            decision = deps.receptionist.decide(
+                company_id=batch.company_id,
+                phone=batch.chat,
+                text=batch.text,
+                last_message_id=batch.last_message_id,
+                push_name=batch.push_name,
+                memory=memory,
+                ledger=TurnLedger(deps.redis, batch.company_id, batch.id),
+            )
+    except ValidationError as error:
+        # Data the models refuse is a bug or a hostile input; deciding the same batch again gives the same.
+        raise PermanentError(f"the turn produced invalid data: {error.errors()[0].get('msg')}") from error
     decision.parts = [chunk for part in decision.parts for chunk in reply_parts(part)]
     with deps.redis.pipeline(transaction=True) as pipe:
         deps.batches.save_decision(pipe, batch, decision.model_dump_json())

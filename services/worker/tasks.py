@@ -7,7 +7,6 @@ execution. Answering a batch is ``services.worker.pipeline.answer_batch``, which
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 
 from rq import get_current_job
@@ -48,13 +47,15 @@ class ChatLockKeeper:
     def _renew(self) -> None:
         while not self._stop.wait(CHAT_LOCK_TTL_MS / 1000 / 3):
             try:
-                if not self._deps.batches.acquire_chat(self._company_id, self._chat, self.holder, CHAT_LOCK_TTL_MS):
+                if not self._deps.batches.renew_chat(self._company_id, self._chat, self.holder, CHAT_LOCK_TTL_MS):
                     log.error("Chat lock lost while answering; another execution may overlap", chat=self._chat)
             except Exception as error:  # Redis blip: the next renewal tries again well within the TTL
                 log.warning("Chat lock renewal failed", error=str(error))
 
     def release(self) -> None:
         self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)  # a renewal in flight must not outlive the release
         self._deps.batches.release_chat(self._company_id, self._chat, self.holder)
 
 
@@ -62,8 +63,6 @@ def flush_chat(company_id: str, chat: str) -> str:
     """Answer every batch of ``chat`` that is ready; reschedule itself when it must wait."""
     deps = current_deps()
     job = get_current_job()
-    started = time.monotonic()
-    next_batch_budget = deps.settings.job_timeout_seconds / 2
     lock = ChatLockKeeper(deps, company_id, chat)
     with bound(company_id=company_id, chat=chat, job_id=job.id if job else None):
         if not lock.acquire():
@@ -71,25 +70,22 @@ def flush_chat(company_id: str, chat: str) -> str:
             deps.reschedule(company_id, chat, LOCK_BUSY_RETRY_SECONDS)
             return "chat busy; rescheduled"
         try:
-            answered = 0
-            while True:
-                if answered and time.monotonic() - started > next_batch_budget:
-                    # Past half the job's timeout, further batches go to a fresh job instead of racing it.
-                    deps.reschedule(company_id, chat, 0)
-                    return f"answered {answered} batch(es); the rest goes to a fresh job"
-                taken = deps.batches.take(company_id, chat)
-                if taken.outcome == "empty":
-                    return f"answered {answered} batch(es)"
-                if taken.outcome == "wait":
-                    deps.reschedule(company_id, chat, taken.wait_ms / 1000)
-                    return f"answered {answered} batch(es); waiting {taken.wait_ms} ms for silence"
-                assert taken.batch is not None
-                try:
-                    answer_batch(taken.batch, deps, last_attempt=job is None or not job.retries_left)
-                except PermanentError:
-                    if job is not None:
-                        job.retries_left = None  # retrying can't help; go straight to the failed registry
-                    raise
-                answered += 1
+            taken = deps.batches.take(company_id, chat)
+            if taken.outcome == "empty":
+                return "nothing to answer"
+            if taken.outcome == "wait":
+                deps.reschedule(company_id, chat, taken.wait_ms / 1000)
+                return f"waiting {taken.wait_ms} ms for silence"
+            assert taken.batch is not None
+            try:
+                answer_batch(taken.batch, deps, last_attempt=job is None or not job.retries_left)
+            except PermanentError:
+                if job is not None:
+                    job.retries_left = None  # retrying can't help; go straight to the failed registry
+                raise
+            # One batch per job: a turn may take its whole budget, so the next gets a job (and a timeout) of its own.
+            if deps.batches.waiting(company_id, chat):
+                deps.reschedule(company_id, chat, 0)
+            return "answered 1 batch"
         finally:
             lock.release()

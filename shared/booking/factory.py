@@ -6,7 +6,7 @@ from shared.booking.backend import BookingBackend
 from shared.booking.catalog import load_catalog
 from shared.booking.local import LocalBackend, database_path
 from shared.booking.settings import BookingSettings
-from shared.errors import ConfigurationError
+from shared.errors import BackendUnavailable, ConfigurationError
 
 
 def build_backend(settings: BookingSettings) -> BookingBackend:
@@ -19,4 +19,8 @@ def build_backend(settings: BookingSettings) -> BookingBackend:
         raise ConfigurationError(
             f"CATALOG_PATH: the catalog's company.id {catalog.company.id} is not COMPANY_ID {settings.company_id}"
         )
-    return LocalBackend(database_path(settings.data_dir, settings.company_id), catalog, settings.clock_frozen_at)
+    path = database_path(settings.data_dir, settings.company_id)
+    try:
+        return LocalBackend(path, catalog, settings.clock_frozen_at)
+    except (OSError, BackendUnavailable) as error:
+        raise ConfigurationError(f"DATA_DIR: cannot open the salon database {path}: {error}") from None

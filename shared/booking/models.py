@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 BookingStatus = Literal["booked", "confirmed", "arrived", "no_show", "cancelled"]
 ACTIVE_STATUSES: frozenset[str] = frozenset({"booked", "confirmed"})
+CLIENT_BOOKINGS_AHEAD_DAYS = 60
+"""How far ahead a client's bookings are listed (and so how far ahead the receptionist books)."""
 """Statuses of a visit that is still going to happen: it blocks the time and the client may change it."""
 
 

@@ -6,6 +6,7 @@ test gets its own var/ directory and never touches a stack a developer has runni
 
 from __future__ import annotations
 
+import configparser
 import os
 import shutil
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.config import CommonSettings
+from shared.queueing import job_timeout
 from tests.support.ports import free_port
 from tests.support.redis_server import RedisServer
 from tests.support.services import REPO_ROOT
@@ -129,3 +132,12 @@ def test_without_a_redis_at_redis_url_the_stack_runs_its_own(checkout: Path, tmp
         assert not program.exists()
     finally:
         server.stop()
+
+
+def test_supervisord_waits_longer_for_the_worker_than_its_longest_job() -> None:
+    """A deploy must let the current job finish: SIGTERM, then up to stopwaitsecs before SIGKILL."""
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(REPO_ROOT / "deploy" / "supervisord.conf")
+    longest_turn = CommonSettings.model_fields["turn_timeout_seconds"].metadata
+    ceiling = next(item.le for item in longest_turn if getattr(item, "le", None) is not None)
+    assert int(config["program:worker"]["stopwaitsecs"]) > job_timeout(ceiling)

@@ -211,3 +211,26 @@ def test_the_chat_tool_says_so_when_the_gateway_is_not_running(tmp_path: Any) ->
     assert result.returncode == 1
     assert "does not answer" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_the_bookings_listing_is_a_503_naming_the_backend_when_yclients_is_down(
+    make_stack: Callable[..., Stack],
+) -> None:
+    env = {
+        **FROZEN,
+        "BOOKING_BACKEND": "yclients",
+        "YCLIENTS_API_URL": "http://127.0.0.1:9/api/v1",
+        "YCLIENTS_PARTNER_TOKEN": "partner-token",
+        "YCLIENTS_USER_TOKEN": "user-token",
+        "YCLIENTS_TIMEOUT_SECONDS": "2",
+    }
+    stack = make_stack(**env)
+    stack.start("api")
+    response = httpx.get(
+        f"{stack.api_url}/api/companies/962302/bookings",
+        params={"phone": "79001234567"},
+        headers={"x-api-key": API_KEY},
+        timeout=30,
+    )
+    assert response.status_code == 503
+    assert "yclients" in response.json()["error"]

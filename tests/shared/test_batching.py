@@ -82,3 +82,12 @@ def test_a_chat_lock_admits_one_holder_and_lets_that_holder_extend_it(redis_clie
     assert not store.acquire_chat(COMPANY, CHAT, "job-b", 10_000)
     store.release_chat(COMPANY, CHAT, "job-a")
     assert store.acquire_chat(COMPANY, CHAT, "job-b", 10_000)
+
+
+def test_a_released_chat_lock_is_not_renewed_back(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, 1.0, 10)
+    assert store.acquire_chat(COMPANY, "79001234567", "execution-1", 30_000)
+    assert store.renew_chat(COMPANY, "79001234567", "execution-1", 30_000)
+    store.release_chat(COMPANY, "79001234567", "execution-1")
+    assert not store.renew_chat(COMPANY, "79001234567", "execution-1", 30_000)
+    assert store.acquire_chat(COMPANY, "79001234567", "execution-2", 30_000), "the next execution gets the chat"

@@ -236,3 +236,27 @@ def test_production_refuses_an_llm_provider_without_a_real_key() -> None:
             AI_API_KEY="changeme",
             **secrets,
         )
+
+
+def test_a_hung_llm_leaves_the_embedded_provider_time_to_answer_within_the_turn(
+    llm: ScriptedOpenAI, redis_client: redis.Redis, redis_url: str, salon: LocalBackend
+) -> None:
+    llm.reset()
+    # Three attempts of 10 s would outlast a 20 s turn; the LLM only gets what the fallback doesn't need.
+    settings = llm_settings(redis_url, llm, TURN_TIMEOUT_SECONDS=20, AI_TIMEOUT_SECONDS=10, AI_MAX_RETRIES=2)
+    harness = TurnHarness(redis_client, settings, salon, provider=OpenAICompatibleProvider(settings))
+    llm.set_default(Reply.delayed(60, Reply.text("слишком поздно")))
+    with capture_logs() as logs:
+        result = harness.say(CLIENT, "Сколько стоит маникюр?")
+    assert any("1800" in part for part in result.parts)
+    reasons = [str(entry.get("reason")) for entry in logs if entry["event"].startswith("AI provider failed")]
+    assert reasons and ("timed out" in reasons[0] or "no time left" in reasons[0])
+    assert len(llm.requests) == 1, "no second attempt once the turn's LLM share is spent"
+
+
+def test_a_model_offering_a_time_it_never_looked_up_is_not_believed(
+    harness: TurnHarness, llm: ScriptedOpenAI, salon: LocalBackend
+) -> None:
+    llm.script(Reply.text("В пятницу свободно 16:20, записать?"))
+    result = harness.say(CLIENT, "Хочу на маникюр в пятницу")
+    assert "16:20" not in "\n".join(result.parts)

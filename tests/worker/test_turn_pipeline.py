@@ -22,6 +22,7 @@ from shared import redis_keys
 from shared.booking.catalog import DEMO_CATALOG, load_catalog
 from shared.booking.local import LocalBackend
 from shared.booking.models import Booking, NewBooking
+from shared.errors import BookingRefused
 from tests.support.dialogues import CORPUS_NOW, SALON_ZONE
 from tests.support.inprocess import COMPANY, TurnHarness, local_backend, local_visits, turn_settings
 
@@ -206,3 +207,37 @@ def test_a_local_salon_survives_a_reopen_with_its_bookings(tmp_path: Path) -> No
     again = local_backend(tmp_path / "salon.sqlite")
     assert [booking.id for booking in again.client_bookings(CLIENT)] == [made.id]
     again.close()
+
+
+class RefusesToCancel(LocalBackend):
+    def cancel_booking(self, booking_id: int, phone: str) -> None:
+        raise BookingRefused("запись нельзя отменить менее чем за 2 часа", code=None)
+
+
+def test_a_refusal_from_the_backend_is_told_as_a_refusal_not_an_apology(
+    tmp_path: Path, redis_client: redis.Redis, redis_url: str
+) -> None:
+    salon = RefusesToCancel(tmp_path / "salon.sqlite", load_catalog(DEMO_CATALOG), CORPUS_NOW)
+    harness = TurnHarness(redis_client, turn_settings(redis_url), salon)
+    book_for_me(salon, 1005, 2002, FRIDAY_15)
+    reply = "\n".join(harness.say(CLIENT, "Хочу отменить запись").parts)
+    assert "отказом" in reply and "менее чем за 2 часа" in reply
+    assert "Извините, сейчас не получается ответить" not in reply
+    assert my_visits(salon) == [(1005, FRIDAY_15)]
+    salon.close()
+
+
+def test_a_name_of_any_length_books_under_a_name_that_fits(harness: TurnHarness, salon: LocalBackend) -> None:
+    harness.say(CLIENT, "Запишите на маникюр в пятницу в 15:00")
+    harness.say(CLIENT, "Maximilian " + "a" * 300)
+    [booking] = salon.client_bookings(CLIENT)
+    assert booking.client_name.startswith("Maximilian") and len(booking.client_name) <= 60
+
+
+def test_a_date_beyond_the_booking_horizon_is_answered_not_crashed_on(
+    harness: TurnHarness, salon: LocalBackend
+) -> None:
+    for text in ("Хочу на коррекцию бровей 29.12.9999", "Запишите на маникюр на 1000 часов позже"):
+        result = harness.say(CLIENT, text, push_name="Ольга")
+        assert result.parts, f"no answer to {text!r}"
+    assert local_visits(salon) == []

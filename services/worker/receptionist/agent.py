@@ -23,6 +23,7 @@ from services.worker.receptionist.memory import ChatMemory
 from services.worker.receptionist.policy import Policy
 from services.worker.receptionist.providers.base import Provider
 from services.worker.receptionist.providers.embedded import HELP_QUESTION, EmbeddedProvider
+from services.worker.receptionist.truth import clock_times, unbacked_times, unconfirmed_claim
 from services.worker.receptionist.turn import ProviderFailed, Turn
 from services.worker.receptionist.understanding.parse import Understanding, understand
 from services.worker.receptionist.understanding.text import Language, detect_language
@@ -35,37 +36,10 @@ log = get_logger(__name__)
 THANKS_EMOJI = "❤️"
 HELP_INTERVAL = timedelta(minutes=30)
 _MARKDOWN = re.compile(r"[*_~`]")
-_CLAIMS = {
-    "booked": re.compile(
-        r"\bзаписал[аи]?\b|\bзаписаны\b|\bвы записаны\b|\bзапись (создана|подтверждена)\b"
-        r"|\byou(?:'re| are) booked\b|\bbooking (?:is )?confirmed\b|\bi(?:'ve| have) booked\b",
-        re.IGNORECASE,
-    ),
-    "cancelled": re.compile(r"\bотмен[её]н[аы]?\b|\bотменил[аи]?\b|\b(?:is|been|has been) cancel+ed\b", re.IGNORECASE),
-    "rescheduled": re.compile(
-        r"\bперенес(?:ен[аы]?|ла|ли)?\b|\bперенесена\b|\b(?:is|been) moved\b|\brescheduled\b", re.IGNORECASE
-    ),
-}
-_CONFIRMING = {"booked": {"booked", "already_booked"}, "cancelled": {"cancelled"}, "rescheduled": {"rescheduled"}}
-_NEGATED = re.compile(r"\bне\s+(?:\w+\s+){0,2}(?:записан|отмен|перен|создан|подтвержд)|\bnot\b|n't\b", re.IGNORECASE)
 
 
 def without_markdown(text: str) -> str:
     return _MARKDOWN.sub("", text)
-
-
-def unconfirmed_claim(text: str, outcomes: set[str]) -> str | None:
-    """The kind of change ``text`` claims happened without a step that confirms it, if any.
-
-    Sentences that deny ("запись не создана", "is not moved") are not claims.
-    """
-    for sentence in re.split(r"(?<=[.!?\n])\s+", text):
-        if _NEGATED.search(sentence):
-            continue
-        for kind, pattern in _CLAIMS.items():
-            if pattern.search(sentence) and not (outcomes & _CONFIRMING[kind]):
-                return kind
-    return None
 
 
 @dataclass
@@ -135,14 +109,8 @@ class Receptionist:
                 reason=fallback_reason,
             )
         else:
-            claim = unconfirmed_claim(reply, {step.outcome for step in executor.steps})
-            if claim is not None and self.provider is not self.embedded:
-                fallback_reason = f"unconfirmed claim: {claim}"
-                log.warning(
-                    "AI reply claimed a change the backend did not confirm; answering with the embedded provider",
-                    provider=self.provider.name,
-                    claim=claim,
-                )
+            if self.provider is not self.embedded:
+                fallback_reason = self._untrue(reply, turn)
         if fallback_reason is not None:
             provider_name = self.embedded.name
             if any(step.name in SIDE_EFFECTS for step in executor.steps):
@@ -164,6 +132,28 @@ class Receptionist:
             reaction=reaction,
             fallback_reason=fallback_reason,
         )
+
+    def _untrue(self, reply: str, turn: Turn) -> str | None:
+        """Why an LLM's reply can't be sent as it is, if it can't: a claim or a time the backend didn't give."""
+        steps = turn.executor.steps
+        claim = unconfirmed_claim(reply, steps)
+        if claim is not None:
+            log.warning(
+                "AI reply claimed a change the backend did not confirm; answering with the embedded provider",
+                provider=self.provider.name,
+                claim=claim,
+            )
+            return f"unconfirmed claim: {claim}"
+        offered = {f"{slot.start:%H:%M}" for slot in turn.memory.dialog.offered}
+        stray = unbacked_times(reply, steps, offered | clock_times(turn.text))
+        if stray:
+            log.warning(
+                "AI reply named times the backend did not return; answering with the embedded provider",
+                provider=self.provider.name,
+                times=sorted(stray),
+            )
+            return f"times not from the backend: {', '.join(sorted(stray))}"
+        return None
 
     @staticmethod
     def _only_courtesy(u: Understanding, catalog: CatalogView, memory: ChatMemory, now: datetime) -> bool:

@@ -23,8 +23,8 @@ from services.worker.receptionist.understanding.dates import parse_iso_or_words
 from services.worker.receptionist.understanding.morphology import has_tag
 from services.worker.receptionist.understanding.times import parse_clock
 from shared.booking.backend import BookingBackend
-from shared.booking.models import Booking, FreeSlot, NewBooking, Service, StaffMember
-from shared.errors import BackendUnavailable, BookingNotFound, BookingRefused, SlotTaken, TransientError
+from shared.booking.models import CLIENT_BOOKINGS_AHEAD_DAYS, Booking, FreeSlot, NewBooking, Service, StaffMember
+from shared.errors import BookingNotFound, BookingRefused, SlotTaken, TransientError
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -36,6 +36,10 @@ SHOWN_SLOTS = 6
 ALTERNATIVES = 4
 BOOKING_COMMENT = "WhatsApp, AI Admin"
 FALLBACK_CLIENT_NAME = "Клиент WhatsApp"
+MAX_NAME_CHARS = 60
+BOOKING_HORIZON_DAYS = CLIENT_BOOKINGS_AHEAD_DAYS
+"""Visits are booked no further ahead than the backends list a client's bookings, so a retried turn
+can always find what it booked."""
 
 
 def slot_json(slot: FreeSlot | OfferedSlot) -> dict[str, Any]:
@@ -173,14 +177,13 @@ class Executor:
                 step = handler(command.params)
             except Problem as problem:
                 step = problem.step
-            except BackendUnavailable as error:
-                step = Step(
-                    name=command.name, params=command.params, outcome="backend_unavailable", data={"error": str(error)}
-                )
             except TransientError as error:
-                step = Step(
-                    name=command.name, params=command.params, outcome="backend_unavailable", data={"error": str(error)}
-                )
+                step = Step(name=command.name, outcome="backend_unavailable", data={"error": str(error)})
+            except BookingRefused as error:
+                # YClients refusing a late cancellation, a schedule it won't show: said as a refusal, never a 500.
+                step = Step(name=command.name, outcome="refused", data={"message": str(error), "code": error.code})
+            except OverflowError:
+                step = Step(name=command.name, outcome="invalid_date", data={"value": str(command.params)})
             step.name, step.params = command.name, dict(command.params)
         self.steps.append(step)
         log.info("Command", command=command.name, params=command.params, outcome=step.outcome)
@@ -239,6 +242,10 @@ class Executor:
             return None, Step(name=command, outcome="invalid_date", data={"value": text})
         if day is not None and day < self.today:
             return None, Step(name=command, outcome="past_date", data={"date": day.isoformat()})
+        if day is not None and day > self.today + timedelta(days=BOOKING_HORIZON_DAYS):
+            return None, Step(
+                name=command, outcome="too_far", data={"date": day.isoformat(), "days": BOOKING_HORIZON_DAYS}
+            )
         return day, None
 
     def _request(self, name: str, params: dict[str, Any], *, need_time: bool) -> Request:
@@ -383,7 +390,8 @@ class Executor:
 
     def _client_name(self, given: Any) -> str | None:
         if given and str(given).strip():
-            return str(given).strip()
+            # A name, not a paragraph: the backends take up to 100 characters.
+            return " ".join(str(given).split())[:MAX_NAME_CHARS].strip()
         known = self.memory.client.name or plausible_name(self.push_name)
         if known is None and self.memory.client.name_asked:
             # The name is asked once; a client who chose not to give it is booked under what we have.
@@ -442,7 +450,19 @@ class Executor:
             step = Step(name=name, outcome="refused", data={**details, "message": str(error), "code": error.code})
             self.ledger.write(intent, "refused", step=step.model_dump(mode="json"))
             return step
+        except TransientError:
+            # The answer was lost, not necessarily the booking: look for it before saying it wasn't made.
+            made = self._marked_booking(intent)
+            if made is None:
+                raise
+            return self._booked(intent, made, client_name)
         return self._booked(intent, booking, client_name)
+
+    def _marked_booking(self, intent: str, bookings: list[Booking] | None = None) -> Booking | None:
+        """The booking this intent made, recognised by the marker in its comment."""
+        marker = self.ledger.marker(intent)
+        mine = bookings if bookings is not None else self.backend.client_bookings(self.phone)
+        return next((b for b in mine if marker in b.comment), None)
 
     def _earlier_booking(self, intent: str, service: Service, wanted: datetime, client_name: str) -> Step | None:
         """What an earlier attempt of this turn, or an earlier turn, already booked; None to go ahead."""
@@ -451,8 +471,7 @@ class Executor:
             return Step.model_validate(record["step"])
         existing = self.backend.client_bookings(self.phone)
         if record and record["status"] == "started":
-            marker = self.ledger.marker(intent)
-            made = next((b for b in existing if marker in b.comment), None)
+            made = self._marked_booking(intent, existing)
             if made is not None:
                 log.info("Booking from an earlier attempt of this turn found; not booking again", booking_id=made.id)
                 return self._booked(intent, made, client_name)
@@ -594,28 +613,28 @@ class Executor:
             return Step.model_validate(record["step"])
         if record and record["status"] == "started":
             earlier = self.backend.find_booking(int(record["booking_id"]))
-            if earlier is not None and not earlier.active:
-                return self._cancelled(intent, earlier)
+            if earlier is None or earlier.status == "cancelled":
+                return self._cancelled(intent, booking_json(earlier) if earlier else dict(record["booking"]))
         day, problem = self._date(params.get("date"), name, required=False)
         if problem and problem.outcome == "invalid_date":
             return problem
         booking = self._chosen_booking(name, params, day, None)
-        self.ledger.write(intent, "started", booking_id=booking.id)
+        self.ledger.write(intent, "started", booking_id=booking.id, booking=booking_json(booking))
         try:
             self.backend.cancel_booking(booking.id, self.phone)
         except BookingNotFound:
             current = self.backend.find_booking(booking.id)
-            if current is None or current.active:
+            if current is not None and current.status != "cancelled":
                 return Step(name=name, outcome="not_found", data={"booking_id": booking.id, "bookings": []})
-        return self._cancelled(intent, booking)
+        return self._cancelled(intent, booking_json(booking))
 
-    def _cancelled(self, intent: str, booking: Booking) -> Step:
-        step = Step(name="CANCEL_BOOKING", outcome="cancelled", data={"booking": booking_json(booking)})
-        self.ledger.write(intent, "done", booking_id=booking.id, step=step.model_dump(mode="json"))
+    def _cancelled(self, intent: str, booking: dict[str, Any]) -> Step:
+        step = Step(name="CANCEL_BOOKING", outcome="cancelled", data={"booking": booking})
+        self.ledger.write(intent, "done", booking_id=booking["id"], step=step.model_dump(mode="json"))
         dialog = self.memory.dialog
         dialog.pending = None
         dialog.clear_offer()
-        if dialog.last_booking_id == booking.id:
+        if dialog.last_booking_id == booking["id"]:
             dialog.last_booking_id = None
         return step
 

@@ -26,6 +26,7 @@ from pydantic import TypeAdapter
 
 from shared import redis_keys
 from shared.booking.models import (
+    CLIENT_BOOKINGS_AHEAD_DAYS,
     Booking,
     BookingStatus,
     Company,
@@ -47,8 +48,8 @@ log = get_logger(__name__)
 
 T = TypeVar("T")
 
-BOOKINGS_AHEAD_DAYS = 60
-"""How far ahead ``client_bookings`` looks: further than anyone books a salon visit."""
+BOOKINGS_AHEAD_DAYS = CLIENT_BOOKINGS_AHEAD_DAYS
+"""How far ahead ``client_bookings`` looks: as far as the receptionist books."""
 RECORDS_PAGE_SIZE = 300
 """YClients' largest page of ``records``."""
 RECORDS_MAX_PAGES = 20

@@ -10,6 +10,7 @@ step goes back as the tool result; the model's final text is the reply. Any fail
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import openai
@@ -18,7 +19,7 @@ from services.worker.receptionist.commands import COMMAND_NAMES, Command, tool_d
 from services.worker.receptionist.providers.prompt import system_prompt
 from services.worker.receptionist.turn import ProviderFailed, Turn
 from services.worker.settings import WorkerSettings
-from shared.deadline import call_timeout
+from shared.deadline import MIN_CALL_SECONDS, remaining
 from shared.errors import TransientError
 from shared.logging import get_logger
 
@@ -29,6 +30,9 @@ HISTORY_LINES = 20
 TEMPERATURE = 0.3
 MAX_TOKENS = 1000
 PLACEHOLDER_KEY = "not-needed"
+FALLBACK_RESERVE_SECONDS = 15.0
+"""Kept out of the LLM's share of a turn, for the embedded provider to answer if the LLM doesn't."""
+RETRY_PAUSE_SECONDS = 1.0
 """Local servers (Ollama, vLLM) take any key, but the SDK refuses an empty one."""
 
 
@@ -37,11 +41,12 @@ class OpenAICompatibleProvider:
         self.name: str = settings.ai_provider
         self._model = settings.llm_model
         self._timeout = settings.ai_timeout_seconds
+        self._attempts = settings.ai_max_retries + 1
         self._client = openai.OpenAI(
             base_url=settings.llm_base_url,
             api_key=settings.llm_api_key or PLACEHOLDER_KEY,
             timeout=settings.ai_timeout_seconds,
-            max_retries=settings.ai_max_retries,
+            max_retries=0,  # retried in _complete, within the turn's deadline
         )
 
     def respond(self, turn: Turn) -> str:
@@ -90,29 +95,42 @@ class OpenAICompatibleProvider:
         raise ProviderFailed(f"no final answer after {MAX_TOOL_ROUNDS} rounds of tool calls")
 
     def _complete(self, messages: list[dict[str, Any]]) -> Any:
-        try:
-            timeout = call_timeout(self._timeout, "the LLM")
-        except TransientError as error:
-            raise ProviderFailed(str(error)) from None
-        try:
-            completion = self._client.chat.completions.create(  # type: ignore[call-overload]
-                model=self._model,
-                messages=messages,
-                tools=tool_definitions(),
-                tool_choice="auto",
-                temperature=TEMPERATURE,
-                max_tokens=MAX_TOKENS,
-                timeout=timeout,
-            )
-        except openai.APITimeoutError:
-            raise ProviderFailed(f"timed out after {timeout:.0f} s") from None
-        except openai.APIStatusError as error:
-            raise ProviderFailed(f"answered {error.status_code}: {error.message}") from None
-        except openai.APIError as error:
-            raise ProviderFailed(f"{type(error).__name__}: {error}") from None
-        if not completion.choices:
-            raise ProviderFailed("the model answered with no choices")
-        return completion.choices[0].message
+        """One completion, retried on 429, 5xx, timeouts and connection errors while the turn has time.
+
+        Our own retries, not the SDK's: each attempt's timeout is cut to what the turn has left minus
+        what the embedded fallback needs, so a hung LLM can never leave the client without an answer.
+        """
+        last_error = "no attempt"
+        for attempt in range(self._attempts):
+            left = remaining()
+            budget = self._timeout if left is None else min(self._timeout, left - FALLBACK_RESERVE_SECONDS)
+            if budget < MIN_CALL_SECONDS:
+                raise ProviderFailed(f"no time left in this turn for the LLM ({last_error})")
+            try:
+                completion = self._client.chat.completions.create(  # type: ignore[call-overload]
+                    model=self._model,
+                    messages=messages,
+                    tools=tool_definitions(),
+                    tool_choice="auto",
+                    temperature=TEMPERATURE,
+                    max_tokens=MAX_TOKENS,
+                    timeout=budget,
+                )
+            except openai.APITimeoutError:
+                last_error = f"timed out after {budget:.0f} s"
+            except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as error:
+                last_error = f"{type(error).__name__}: {getattr(error, 'message', error)}"
+            except openai.APIStatusError as error:
+                raise ProviderFailed(f"answered {error.status_code}: {error.message}") from None
+            except openai.APIError as error:
+                raise ProviderFailed(f"{type(error).__name__}: {error}") from None
+            else:
+                if not completion.choices:
+                    raise ProviderFailed("the model answered with no choices")
+                return completion.choices[0].message
+            if attempt + 1 < self._attempts:
+                time.sleep(min(RETRY_PAUSE_SECONDS * 2**attempt, max(0.0, (remaining() or 60) - MIN_CALL_SECONDS)))
+        raise ProviderFailed(last_error)
 
     @staticmethod
     def _command(name: str, arguments: str) -> Command:

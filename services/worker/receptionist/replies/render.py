@@ -358,6 +358,28 @@ class Writer:
             )
         )
 
+    def _any_refused(self, step: Step) -> None:
+        what = {
+            "CANCEL_BOOKING": ("Отменить запись не получилось", "I couldn't cancel the booking"),
+            "RESCHEDULE_BOOKING": ("Перенести запись не получилось", "I couldn't move the booking"),
+        }.get(step.name, ("Не получилось", "That didn't work"))
+        message = step.data.get("message") or ""
+        self.say(
+            self.t(
+                f"{what[0]}: система записи ответила отказом ({message}). Администратор салона поможет.",
+                f"{what[1]}: the booking system refused ({message}). The salon's administrator will help.",
+            )
+        )
+
+    def _any_too_far(self, step: Step) -> None:
+        days = step.data.get("days")
+        self.say(
+            self.t(
+                f"Запись открыта на {days} дней вперёд. Подскажите, пожалуйста, дату поближе.",
+                f"Bookings are open {days} days ahead. Could you pick an earlier date?",
+            )
+        )
+
     def _any_too_many_commands(self, step: Step) -> None:
         return
 

@@ -17,6 +17,7 @@ MORNING = (time(8), time(12))
 DAYTIME = (time(12), time(18))
 EVENING = (time(18), time(23, 59))
 LUNCH = time(13)
+MAX_SHIFT_MINUTES = 24 * 60
 LAST_AFTERNOON_HOUR = 8
 """Hours 1..8 said without "утра"/"am" are read as 13..20."""
 
@@ -108,6 +109,8 @@ class _Reader:
             delta = int(minutes or en_minutes)
         else:
             delta = 30 if "пол" in amount or "half" in amount else 60
+        if delta > MAX_SHIFT_MINUTES:
+            return  # "на 1000 часов позже" is not a time anyone books by
         self.found.shift_minutes = -delta if direction in ("раньше", "пораньше", "earlier") else delta
 
     def bounds(self) -> None:
