@@ -112,7 +112,6 @@ def _decision(batch: Batch, deps: WorkerDeps) -> Decision | None:
     try:
         with deadline(deps.settings.turn_timeout_seconds):
             decision = deps.receptionist.decide(
-                company_id=batch.company_id,
                 phone=batch.chat,
                 text=batch.text,
                 last_message_id=batch.last_message_id,
@@ -124,11 +123,12 @@ def _decision(batch: Batch, deps: WorkerDeps) -> Decision | None:
         # Data the models refuse is a bug or a hostile input; deciding the same batch again gives the same.
         raise PermanentError(f"the turn produced invalid data: {error.errors()[0].get('msg')}") from error
     decision.parts = [chunk for part in decision.parts for chunk in reply_parts(part)]
+    encoded = decision.model_dump_json()
     with deps.redis.pipeline(transaction=True) as pipe:
-        deps.batches.save_decision(pipe, batch, decision.model_dump_json())
+        deps.batches.save_decision(pipe, batch, encoded)
         MemoryStore.save(pipe, batch.company_id, batch.chat, memory)
         kept = pipe.execute()[0]
-    if kept is not None and kept.decode() != decision.model_dump_json():
+    if kept is not None and kept.decode() != encoded:
         log.warning("Another execution decided this batch first; sending its decision")
         return Decision.model_validate_json(kept)
     return decision

@@ -6,6 +6,7 @@ naming the file and the entry, as a bad setting does.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import time
 from pathlib import Path
@@ -127,7 +128,20 @@ class Catalog(_Entry):
 
 
 def load_catalog(path: Path) -> Catalog:
-    """Read and validate a catalog, or raise ConfigurationError naming CATALOG_PATH and the problem."""
+    """Read and validate a catalog, or raise ConfigurationError naming CATALOG_PATH and the problem.
+
+    Parsed once per file version: the worker parses it at start, and every work horse RQ forks
+    inherits the result instead of parsing the YAML again for each job.
+    """
+    try:
+        version = path.stat().st_mtime_ns
+    except OSError as error:
+        raise ConfigurationError(f"CATALOG_PATH: cannot read {path}: {error.strerror}") from None
+    return _parsed(path, version)
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(path: Path, version: int) -> Catalog:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:

@@ -9,6 +9,7 @@ one time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import time as clock_time
@@ -21,7 +22,6 @@ from typing import Any
 from shared.booking.catalog import WEEKDAYS, Catalog, parse_hours
 from shared.booking.models import (
     Booking,
-    BookingStatus,
     Company,
     FreeSlot,
     Interval,
@@ -94,6 +94,7 @@ CREATE INDEX IF NOT EXISTS bookings_by_client ON bookings(client_phone, start_ts
 """
 
 _ACTIVE = ("booked", "confirmed")
+_SERVICE_COLUMNS = "id, title, category, price_min, price_max, duration_minutes, description"
 _BOOKING_COLUMNS = (
     "id, service_id, service_title, staff_id, staff_name, start_ts, duration_minutes, price_min, price_max,"
     " client_phone, client_name, status, comment"
@@ -168,20 +169,18 @@ class LocalBackend:
             )
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _db(self, *, write: bool) -> Iterator[sqlite3.Connection]:
         try:
-            with self._store.transaction() as db:
+            with self._store.transaction() if write else self._store.reading() as db:
                 yield db
         except sqlite3.Error as error:
             raise BackendUnavailable(f"the salon database is unavailable: {error}") from error
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        try:
-            with self._store.reading() as db:
-                yield db
-        except sqlite3.Error as error:
-            raise BackendUnavailable(f"the salon database is unavailable: {error}") from error
+    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._db(write=True)
+
+    def _read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._db(write=False)
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -193,10 +192,7 @@ class LocalBackend:
 
     def services(self) -> list[Service]:
         with self._read() as db:
-            rows = db.execute(
-                "SELECT id, title, category, price_min, price_max, duration_minutes, description FROM services"
-                " ORDER BY id"
-            ).fetchall()
+            rows = db.execute(f"SELECT {_SERVICE_COLUMNS} FROM services ORDER BY id").fetchall()
         return [_service(row) for row in rows]
 
     def staff(self, service_id: int | None = None) -> list[StaffMember]:
@@ -250,16 +246,23 @@ class LocalBackend:
         exclude: int | None = None,
     ) -> bool:
         day = start.date()
-        end = start + duration
+        return self._free(start, duration, self._intervals(db, staff_id, day), self._busy(db, staff_id, day, exclude))
+
+    def _free(
+        self,
+        start: datetime,
+        duration: timedelta,
+        intervals: tuple[Interval, ...],
+        busy: list[tuple[datetime, datetime]],
+    ) -> bool:
+        """In the future, inside one working interval, overlapping no active booking."""
+        day, end = start.date(), start + duration
         within_hours = any(
-            self._at(day, interval.start) <= start and end <= self._at(day, interval.end)
-            for interval in self._intervals(db, staff_id, day)
+            self._at(day, interval.start) <= start and end <= self._at(day, interval.end) for interval in intervals
         )
         if not within_hours or start <= self.now():
             return False
-        return all(
-            end <= busy_start or start >= busy_end for busy_start, busy_end in self._busy(db, staff_id, day, exclude)
-        )
+        return all(end <= busy_start or start >= busy_end for busy_start, busy_end in busy)
 
     def free_slots(
         self, service_id: int, day: date, staff_id: int | None = None, *, exclude_booking_id: int | None = None
@@ -270,10 +273,13 @@ class LocalBackend:
         members = [member for member in self.staff(service_id) if staff_id is None or member.id == staff_id]
         with self._read() as db:
             for member in members:
-                for interval in self._intervals(db, member.id, day):
+                # Hours and bookings read once per member, not once per candidate time.
+                intervals = self._intervals(db, member.id, day)
+                busy = self._busy(db, member.id, day, exclude_booking_id)
+                for interval in intervals:
                     start = self._at(day, interval.start)
                     while start + duration <= self._at(day, interval.end):
-                        if self._fits(db, member.id, start, duration, exclude_booking_id):
+                        if self._free(start, duration, intervals, busy):
                             slots.append(
                                 FreeSlot(
                                     staff_id=member.id,
@@ -303,11 +309,7 @@ class LocalBackend:
 
     def _service(self, service_id: int) -> Service:
         with self._read() as db:
-            row = db.execute(
-                "SELECT id, title, category, price_min, price_max, duration_minutes, description FROM services"
-                " WHERE id = ?",
-                (service_id,),
-            ).fetchone()
+            row = db.execute(f"SELECT {_SERVICE_COLUMNS} FROM services WHERE id = ?", (service_id,)).fetchone()
         if row is None:
             raise BookingRefused(f"no service {service_id} in the catalog", code=438)
         return _service(row)
@@ -350,7 +352,8 @@ class LocalBackend:
                     now,
                 ),
             )
-            row = db.execute(f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE id = ?", (cursor.lastrowid,)).fetchone()
+            row = self._row(db, cursor.lastrowid)
+        assert row is not None
         return self._booking(row)
 
     def client_bookings(self, phone: str) -> list[Booking]:
@@ -364,11 +367,18 @@ class LocalBackend:
 
     def find_booking(self, booking_id: int) -> Booking | None:
         with self._read() as db:
-            row = db.execute(f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+            row = self._row(db, booking_id)
         return None if row is None else self._booking(row)
 
+    @staticmethod
+    def _row(db: sqlite3.Connection, booking_id: int | None) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = db.execute(
+            f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE id = ?", (booking_id,)
+        ).fetchone()
+        return row
+
     def _owned(self, db: sqlite3.Connection, booking_id: int, phone: str) -> Booking:
-        row = db.execute(f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+        row = self._row(db, booking_id)
         if row is None or row[9] != phone or row[11] not in _ACTIVE:
             raise BookingNotFound(f"booking {booking_id} is not an active booking of this client")
         return self._booking(row)
@@ -393,15 +403,9 @@ class LocalBackend:
                 "UPDATE bookings SET start_ts = ?, staff_id = ?, staff_name = ?, updated_at = ? WHERE id = ?",
                 (int(start.timestamp()), target_staff, staff_name, clock_time.time(), booking_id),
             )
-            row = db.execute(f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+            row = self._row(db, booking_id)
+        assert row is not None
         return self._booking(row)
-
-    def set_status(self, booking_id: int, status: BookingStatus) -> None:
-        """For the operator's tools and reminders: mark a visit confirmed, arrived or a no-show."""
-        with self._write() as db:
-            db.execute(
-                "UPDATE bookings SET status = ?, updated_at = ? WHERE id = ?", (status, clock_time.time(), booking_id)
-            )
 
     def _booking(self, row: tuple[Any, ...]) -> Booking:
         return Booking(

@@ -52,7 +52,6 @@ class Receptionist:
     def decide(
         self,
         *,
-        company_id: str,
         phone: str,
         text: str,
         last_message_id: str,
@@ -85,7 +84,6 @@ class Receptionist:
         greet = memory.client.last_greeting_date != now.date()
         asked = memory.client.asked_help_at
         turn = Turn(
-            company_id=company_id,
             phone=phone,
             text=text,
             push_name=push_name,

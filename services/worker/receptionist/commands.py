@@ -7,6 +7,7 @@ the backend confirmed, never what was hoped for.
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -89,6 +90,16 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "required": ["name"],
     },
 }
+
+
+def param_date(day: date | None) -> str | None:
+    """A date as commands take it: ``YYYY-MM-DD``."""
+    return None if day is None else day.isoformat()
+
+
+def param_time(moment: time | None) -> str | None:
+    """A time of day as commands take it: ``HH:MM``."""
+    return None if moment is None else f"{moment:%H:%M}"
 
 
 class Command(BaseModel):

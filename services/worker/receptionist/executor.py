@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from services.worker.receptionist.catalog import CatalogView
-from services.worker.receptionist.commands import MAX_COMMANDS_PER_TURN, Command, Step
+from services.worker.receptionist.commands import MAX_COMMANDS_PER_TURN, Command, Step, param_date, param_time
 from services.worker.receptionist.ledger import TurnLedger
 from services.worker.receptionist.memory import ChatMemory, OfferedSlot, Pending
 from services.worker.receptionist.understanding.dates import parse_iso_or_words
@@ -126,7 +126,7 @@ class Request:
         return {
             "service": service_json(self.service),
             "date": self.day.isoformat() if self.day else None,
-            "time": _hhmm(self.moment),
+            "time": param_time(self.moment),
             "staff": self.staff.name if self.staff else None,
         }
 
@@ -361,8 +361,8 @@ class Executor:
         base = {
             "service": service_json(service),
             "staff": staff.name if staff else None,
-            "time_from": _hhmm(window[0]),
-            "time_to": _hhmm(window[1]),
+            "time_from": param_time(window[0]),
+            "time_to": param_time(window[1]),
         }
         slots = self._slots(service, day, staff, window) if day is not None else []
         if day is None or not slots:
@@ -373,11 +373,11 @@ class Executor:
                 selection.day = day
             elif found is None:
                 self.memory.dialog.clear_offer()
-                return Step(name=name, outcome="no_slots", data={**base, "date": _iso(day), "next": None})
+                return Step(name=name, outcome="no_slots", data={**base, "date": param_date(day), "next": None})
             else:
                 shown = self._offer(found[1])
                 next_offer = {"date": found[0].isoformat(), "slots": [slot_json(s) for s in shown]}
-                return Step(name=name, outcome="no_slots", data={**base, "date": _iso(day), "next": next_offer})
+                return Step(name=name, outcome="no_slots", data={**base, "date": param_date(day), "next": next_offer})
         shown = self._offer(slots)
         data = {
             **base,
@@ -561,9 +561,6 @@ class Executor:
             self.ledger.write(intent, "refused", step=step.model_dump(mode="json"))
         return step
 
-    def _own_bookings(self) -> list[Booking]:
-        return self.backend.client_bookings(self.phone)
-
     def _pick_booking(
         self, bookings: list[Booking], booking_id: Any, day: date | None
     ) -> tuple[Booking | None, list[Booking]]:
@@ -585,7 +582,7 @@ class Executor:
 
     def _chosen_booking(self, name: str, params: dict[str, Any], day: date | None, moment: time | None) -> Booking:
         """The client's booking a cancel or a move is about, or a Problem (none, not theirs, which one?)."""
-        bookings = self._own_bookings()
+        bookings = self.backend.client_bookings(self.phone)
         if not bookings:
             raise Problem(Step(name=name, outcome="no_bookings"))
         by_day = day if name == "CANCEL_BOOKING" else None
@@ -594,13 +591,17 @@ class Executor:
             return booking
         if candidates:
             kind = "cancel_choice" if name == "CANCEL_BOOKING" else "reschedule_choice"
-            wanted = {"date": _iso(day) or "", "time": _hhmm(moment) or ""}
+            wanted = {"date": param_date(day) or "", "time": param_time(moment) or ""}
             self.memory.dialog.pending = Pending(kind=kind, booking_ids=[b.id for b in candidates], params=wanted)
-            data = {"bookings": [booking_json(b) for b in candidates], "date": _iso(day), "time": _hhmm(moment)}
+            data = {
+                "bookings": [booking_json(b) for b in candidates],
+                "date": param_date(day),
+                "time": param_time(moment),
+            }
             raise Problem(Step(name=name, outcome="need_choice", data=data))
         data = {
             "booking_id": params.get("booking_id"),
-            "date": _iso(day),
+            "date": param_date(day),
             "bookings": [booking_json(b) for b in bookings],
         }
         raise Problem(Step(name=name, outcome="not_found", data=data))
@@ -683,7 +684,7 @@ class Executor:
         if found is not None:
             shown = self._offer(found[1], "reschedule", booking.id)
             next_offer = {"date": found[0].isoformat(), "slots": [slot_json(s) for s in shown]}
-        return Step(name=name, outcome="no_slots", data={**base, "date": _iso(day), "next": next_offer})
+        return Step(name=name, outcome="no_slots", data={**base, "date": param_date(day), "next": next_offer})
 
     def _move(self, intent: str, booking: Booking, service: Service, wanted: datetime) -> Step:
         name = "RESCHEDULE_BOOKING"
@@ -815,7 +816,7 @@ class Executor:
         )
 
     def _show_bookings(self, params: dict[str, Any]) -> Step:
-        bookings = self._own_bookings()
+        bookings = self.backend.client_bookings(self.phone)
         return Step(name="SHOW_BOOKINGS", outcome="bookings", data={"bookings": [booking_json(b) for b in bookings]})
 
     def _save_client_name(self, params: dict[str, Any]) -> Step:
@@ -829,11 +830,3 @@ class Executor:
 def _related(candidate: Service, found: Service) -> bool:
     """Variants of the found service: "Маникюр" and "Маникюр с покрытием гель-лак"."""
     return candidate.id == found.id or candidate.title.lower().startswith(found.title.lower() + " ")
-
-
-def _iso(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def _hhmm(moment: time | None) -> str | None:
-    return None if moment is None else f"{moment:%H:%M}"

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from services.worker.receptionist.catalog import CatalogView
-from services.worker.receptionist.commands import Command
+from services.worker.receptionist.commands import Command, param_date, param_time
 from services.worker.receptionist.memory import ChatMemory, OfferedSlot, Pending
 from services.worker.receptionist.understanding.parse import Understanding
 from shared.booking.models import Service
@@ -43,14 +43,6 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.commands and not self.clarifications
-
-
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _hhmm(moment: time | None) -> str | None:
-    return f"{moment:%H:%M}" if moment else None
 
 
 class Policy:
@@ -171,13 +163,13 @@ class Policy:
         selection = self.memory.dialog.selection
         selection.service_id, selection.service = (u.service.id, u.service.title) if u.service else (None, None)
         if "cancel" in u.intents and "reschedule" not in u.intents:
-            plan.add("CANCEL_BOOKING", date=_iso(u.day))
+            plan.add("CANCEL_BOOKING", date=param_date(u.day))
             return True
         if "reschedule" in u.intents:
             selection = self.memory.dialog.selection
             if u.time_from or u.time_to:
                 selection.time_from, selection.time_to = u.time_from, u.time_to
-            plan.add("RESCHEDULE_BOOKING", date=_iso(u.day) or "", time=_hhmm(u.exact_time) or "")
+            plan.add("RESCHEDULE_BOOKING", date=param_date(u.day) or "", time=param_time(u.exact_time) or "")
             return True
         return False
 
@@ -218,8 +210,8 @@ class Policy:
         day = u.day or dialog.selection.day
         plan.add(
             "RESCHEDULE_BOOKING",
-            date=_iso(day) or "",
-            time=_hhmm(u.exact_time) or "",
+            date=param_date(day) or "",
+            time=param_time(u.exact_time) or "",
             booking_id=dialog.reschedule_booking_id,
         )
         return True
@@ -229,7 +221,7 @@ class Policy:
         if "my_bookings" in u.intents and not u.services:
             plan.add("SHOW_BOOKINGS")
         if "staff_schedule" in u.intents and u.staff and not u.services and "prices" not in u.intents:
-            plan.add("CHECK_STAFF_SCHEDULE", staff_name=u.staff[0].name, date=_iso(u.day))
+            plan.add("CHECK_STAFF_SCHEDULE", staff_name=u.staff[0].name, date=param_date(u.day))
             return True
         if "explain" in u.intents and u.services:
             for service in u.services:
@@ -277,8 +269,8 @@ class Policy:
                 plan.add(
                     "RESCHEDULE_BOOKING",
                     booking_id=booking_id,
-                    date=params.get("date") or _iso(u.day) or "",
-                    time=params.get("time") or _hhmm(u.exact_time) or "",
+                    date=params.get("date") or param_date(u.day) or "",
+                    time=params.get("time") or param_time(u.exact_time) or "",
                 )
         return True
 
@@ -363,10 +355,10 @@ class Policy:
         plan.add(
             "SEARCH_SLOTS",
             service_name=service.title,
-            date=_iso(day) or "",
+            date=param_date(day) or "",
             staff_name=staff.name if staff else None,
-            time_from=_hhmm(window_from),
-            time_to=_hhmm(window_to),
+            time_from=param_time(window_from),
+            time_to=param_time(window_to),
         )
 
     def _nothing_to_do(self, u: Understanding, plan: Plan) -> None:

@@ -14,7 +14,6 @@ from services.worker.receptionist.understanding.text import Language
 
 @dataclass
 class Turn:
-    company_id: str
     phone: str
     text: str
     """The rapid-fire batch joined with spaces, as the original did."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.worker.receptionist.replies.format import price
+from services.worker.receptionist.replies.format import price, time_of_day_greeting
 from services.worker.receptionist.turn import Turn
 from shared.booking.models import Booking
 
@@ -62,7 +62,7 @@ def system_prompt(turn: Turn, bookings: list[Booking]) -> str:
         )
     lines.append("")
     if turn.greet:
-        greeting = "Доброе утро" if 5 <= now.hour < 12 else "Добрый день" if now.hour < 18 else "Добрый вечер"
+        greeting = time_of_day_greeting(now, "ru")
         lines.append(f"Это первое сообщение клиента сегодня: начни ответ с приветствия «{greeting}».")
     else:
         lines.append("Сегодня вы уже здоровались: не здоровайся снова.")
