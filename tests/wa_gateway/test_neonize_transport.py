@@ -1,7 +1,7 @@
 """NeonizeTransport driven by real neonize events through neonize's real Go-to-Python dispatch.
 
 No network: events are serialised exactly as Go hands them over and fed to
-``client.event.execute`` from another thread (notes §7), so the handlers, the protobuf
+``client.event.execute`` from another thread (docs/neonize.md §8), so the handlers, the protobuf
 decoding and the loop hand-off are neonize's own code.
 """
 
@@ -14,6 +14,7 @@ import services.wa_gateway.transport.neonize_import  # noqa: F401
 
 import asyncio
 import ctypes
+import dataclasses
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -53,10 +54,13 @@ from neonize.utils.jid import build_jid
 from services.wa_gateway.journal import Journal
 from services.wa_gateway.session import WhatsAppSession
 from services.wa_gateway.settings import GatewaySettings
+from services.wa_gateway.transport import neonize_qr
 from services.wa_gateway.transport import neonize_transport as transport_module
 from services.wa_gateway.transport.base import TransportEvent, TransportEventType
 from services.wa_gateway.transport.neonize_events import connection_event, message_content, message_event
-from services.wa_gateway.transport.neonize_transport import NeonizeTransport, format_pairing_code
+from services.wa_gateway.transport.neonize_options import NeonizeOptions
+from services.wa_gateway.transport.neonize_pairing import format_pairing_code
+from services.wa_gateway.transport.neonize_transport import NeonizeTransport
 from shared.errors import ConfigurationError, TransientError, WhatsAppNotConnected
 
 CUSTOMER = "79001234567"
@@ -134,7 +138,7 @@ class Recorder:
 
 @pytest.fixture(autouse=True)
 async def neonize_loop() -> AsyncIterator[None]:
-    # neonize's dispatch loop is process-global and set only once (notes §1): bind this test's loop.
+    # neonize's dispatch loop is process-global and set only once (docs/neonize.md §1): bind this test's loop.
     neonize_dispatch.event_global_loop = asyncio.get_running_loop()
     yield
     neonize_dispatch.event_global_loop = None
@@ -151,6 +155,21 @@ def gateway_settings(tmp_path: Path, **overrides: Any) -> GatewaySettings:
     return GatewaySettings(**values)
 
 
+def neonize_options(tmp_path: Path, **overrides: Any) -> NeonizeOptions:
+    """What runtime.build_transport derives from gateway_settings(tmp_path)."""
+    options = NeonizeOptions(
+        company_id="962302",
+        data_dir=tmp_path,
+        wa_session_db="",
+        whatsapp_phone_number="",
+        default_region="RU",
+        wa_allow_groups=False,
+        use_pairing_code=False,
+        qr_expiry_seconds=25.0,
+    )
+    return dataclasses.replace(options, **overrides)
+
+
 class Harness:
     def __init__(self, transport: NeonizeTransport, client: Any, recorder: Recorder) -> None:
         self.transport = transport
@@ -163,7 +182,7 @@ async def make_harness(tmp_path: Path) -> AsyncIterator[Callable[..., Harness]]:
     transports: list[NeonizeTransport] = []
 
     def factory(**overrides: Any) -> Harness:
-        transport = NeonizeTransport(gateway_settings(tmp_path, **overrides))
+        transport = NeonizeTransport(neonize_options(tmp_path, **overrides))
         recorder = Recorder()
         transport.set_event_handler(recorder)
         client = transport._prepare_client()  # the very path connect() takes, minus the network
@@ -293,7 +312,7 @@ async def test_groups_status_and_protocol_messages_are_skipped(make_harness: Cal
 
 
 async def test_group_messages_pass_when_allowed(make_harness: Callable[..., Harness]) -> None:
-    harness = make_harness(WA_ALLOW_GROUPS=True)
+    harness = make_harness(wa_allow_groups=True)
     group = build_jid("120363012345678901", "g.us")
     await dispatch(harness.client, message_ev(chat=group, is_group=True, message_id="GROUP"))
 
@@ -460,8 +479,8 @@ async def test_qr_is_reported_written_and_removed_once_connected(make_harness: C
 async def test_qr_expires_once_and_stops_the_client(
     make_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(transport_module, "FIRST_QR_EXTRA_SECONDS", 0.0)
-    harness = make_harness(WA_QR_EXPIRY_SECONDS=0.3)
+    monkeypatch.setattr(neonize_qr, "FIRST_QR_EXTRA_SECONDS", 0.0)
+    harness = make_harness(qr_expiry_seconds=0.3)
     await deliver_qr(harness.client, "2@first")
     assert (await harness.recorder.next()).type is TransportEventType.QR
 
@@ -485,7 +504,7 @@ def test_pairing_code_format() -> None:
 
 
 class FakeGo:
-    """Stands in for neonize's Go bridge (notes §7) so a send can be inspected without a socket."""
+    """Stands in for neonize's Go bridge (docs/neonize.md §8) so a send can be inspected without a socket."""
 
     def __init__(self, error: str = "") -> None:
         self.error = error
@@ -519,7 +538,7 @@ async def test_send_errors(make_harness: Callable[..., Harness], tmp_path: Path)
     with pytest.raises(WhatsAppNotConnected):
         await harness.transport.send_text(CUSTOMER, "hi")
 
-    idle = NeonizeTransport(gateway_settings(tmp_path / "idle"))
+    idle = NeonizeTransport(neonize_options(tmp_path / "idle"))
     with pytest.raises(WhatsAppNotConnected):
         await idle.send_text(CUSTOMER, "hi")
 
@@ -537,8 +556,8 @@ async def test_stop_is_quick_and_idempotent(make_harness: Callable[..., Harness]
 
 
 async def test_a_second_transport_cannot_take_the_session_store(tmp_path: Path) -> None:
-    first = NeonizeTransport(gateway_settings(tmp_path))
-    second = NeonizeTransport(gateway_settings(tmp_path))
+    first = NeonizeTransport(neonize_options(tmp_path))
+    second = NeonizeTransport(neonize_options(tmp_path))
     first._acquire_lock()  # what connect() does first
     try:
         with pytest.raises(ConfigurationError, match="another process owns the session store"):
@@ -560,7 +579,7 @@ def make_store(path: Path, jid: str) -> sqlite3.Connection:
 
 
 def test_phone_mismatch_wipes_the_store(tmp_path: Path) -> None:
-    transport = NeonizeTransport(gateway_settings(tmp_path, WHATSAPP_PHONE_NUMBER="+7 999 000-22-22"))
+    transport = NeonizeTransport(neonize_options(tmp_path, whatsapp_phone_number="+7 999 000-22-22"))
     store = Path(transport.session_db)
     assert store == tmp_path / "whatsapp-962302.sqlite"
     db = make_store(store, "79990001111:5@s.whatsapp.net")
@@ -575,7 +594,7 @@ def test_phone_mismatch_wipes_the_store(tmp_path: Path) -> None:
 
 
 def test_matching_store_is_kept_and_names_our_phone(tmp_path: Path) -> None:
-    transport = NeonizeTransport(gateway_settings(tmp_path, WHATSAPP_PHONE_NUMBER=SALON))
+    transport = NeonizeTransport(neonize_options(tmp_path, whatsapp_phone_number=SALON))
     store = Path(transport.session_db)
     make_store(store, f"{SALON}:5@s.whatsapp.net").close()
     transport._prepare_store()
@@ -585,7 +604,7 @@ def test_matching_store_is_kept_and_names_our_phone(tmp_path: Path) -> None:
 
 def test_postgres_dsn_is_passed_through(tmp_path: Path) -> None:
     dsn = "postgres://wa:secret@127.0.0.1:5432/wa?sslmode=disable"
-    transport = NeonizeTransport(gateway_settings(tmp_path, WA_SESSION_DB=dsn))
+    transport = NeonizeTransport(neonize_options(tmp_path, wa_session_db=dsn))
     assert transport.session_db == dsn
 
 
@@ -594,10 +613,10 @@ def test_postgres_dsn_is_passed_through(tmp_path: Path) -> None:
 
 async def test_connect_failing_fast_raises_transient_error_not_an_event(tmp_path: Path) -> None:
     # A session store that cannot be opened fails inside Go before any socket is dialled,
-    # exactly like the offline case (notes §8): the whole real connect() path, no network.
+    # exactly like the offline case (docs/neonize.md §9): the whole real connect() path, no network.
     unopenable = tmp_path / "store-is-a-directory"
     unopenable.mkdir()
-    transport = NeonizeTransport(gateway_settings(tmp_path, WA_SESSION_DB=str(unopenable)))
+    transport = NeonizeTransport(neonize_options(tmp_path, wa_session_db=str(unopenable)))
     recorder = Recorder()
     transport.set_event_handler(recorder)
     try:

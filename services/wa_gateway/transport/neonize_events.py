@@ -74,7 +74,7 @@ def jid_user(jid: Any) -> str:
     """The user part of a JID proto without any ``:device`` suffix.
 
     The ``User`` field normally has no device part, but neonize's own device listing puts it
-    there (notes §2), so strip it defensively.
+    there (docs/neonize.md §2), so strip it defensively.
     """
     return str(jid.User).split(":", 1)[0]
 

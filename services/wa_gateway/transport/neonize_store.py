@@ -14,8 +14,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.neonize_events import jid_user_from_string
+from services.wa_gateway.transport.neonize_options import NeonizeOptions
 from shared.errors import ConfigurationError, InvalidPhone
 from shared.logging import get_logger
 from shared.phones import normalize_phone
@@ -24,20 +24,20 @@ log = get_logger(__name__)
 
 
 class SessionStore:
-    def __init__(self, settings: GatewaySettings) -> None:
-        self._settings = settings
+    def __init__(self, options: NeonizeOptions) -> None:
+        self._options = options
         self._lock_fd: int | None = None
-        db = settings.wa_session_db.strip()
+        db = options.wa_session_db.strip()
         self.is_postgres = db.startswith("postgres")
         self.path: Path | None
         if self.is_postgres:
             self.name = db
             digest = hashlib.sha256(db.encode()).hexdigest()[:16]
             # A DSN has no local file to lock next to, yet two local processes must still not share it.
-            self.lock_path = settings.data_dir / f"whatsapp-session-{digest}.lock"
+            self.lock_path = options.data_dir / f"whatsapp-session-{digest}.lock"
             self.path = None
         else:
-            self.path = Path(db) if db else settings.data_dir / f"whatsapp-{settings.company_id}.sqlite"
+            self.path = Path(db) if db else options.data_dir / f"whatsapp-{options.company_id}.sqlite"
             self.name = str(self.path)
             self.lock_path = self.path.with_name(self.path.name + ".lock")
 
@@ -89,11 +89,11 @@ class SessionStore:
         return stored
 
     def configured_phone(self) -> str | None:
-        raw = self._settings.whatsapp_phone_number.strip()
+        raw = self._options.whatsapp_phone_number.strip()
         if not raw:
             return None
         try:
-            return normalize_phone(raw, self._settings.default_region)
+            return normalize_phone(raw, self._options.default_region)
         except InvalidPhone as error:
             raise ConfigurationError(f"WHATSAPP_PHONE_NUMBER: {error}") from None
 
@@ -102,7 +102,7 @@ def read_stored_phone(db_path: Path) -> str | None:
     """The phone of the device whatsmeow stored in a sqlite session store, or None.
 
     Read with sqlite3 directly: neonize's get_me() aborts the process when called before
-    connect (notes §6) and would create the store as a side effect.
+    connect (docs/neonize.md §7) and would create the store as a side effect.
     """
     if not db_path.exists():
         return None

@@ -1,8 +1,9 @@
-"""The real WhatsApp transport: neonize 0.5.2 (Python over whatsmeow).
+"""The real WhatsApp transport: neonize 0.5.2 (Python over whatsmeow): the client's lifecycle and sending.
 
 The transport reports what the library tells it and never loops: the session decides what
-to do with every event (see policy.py). Read /work/shared/notes/neonize.md before changing
-this file; the comments below name the traps by section.
+to do with every event (see policy.py). Read docs/neonize.md before changing this file; the
+comments below name the traps by section. The loop workarounds are in neonize_runtime.py,
+QR files and expiry in neonize_qr.py, pairing by code in neonize_pairing.py.
 
 Own messages: inbound messages the salon sent from its own phone are passed on with
 ``from_me=True``; :class:`WhatsAppSession` drops them.
@@ -16,19 +17,11 @@ import services.wa_gateway.transport.neonize_import  # noqa: F401
 # isort: split
 
 import asyncio
-import concurrent.futures
-import contextlib
-import io
 import secrets
-import threading
-import time
-import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import neonize.aioze.events as neonize_dispatch
-import segno
 from neonize.aioze.client import NewAClient
 from neonize.aioze.events import (
     KeepAliveRestoredEv,
@@ -41,13 +34,13 @@ from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message
 from neonize.utils.enum import ChatPresence, ChatPresenceMedia, Presence
 from neonize.utils.jid import build_jid
 
-from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.base import (
     EventHandler,
     SentMessage,
     TransportEvent,
     TransportEventType,
 )
+from services.wa_gateway.transport.neonize_errors import translated_errors
 from services.wa_gateway.transport.neonize_events import (
     CONNECTION_EVENT_TYPES,
     GROUP_SERVER,
@@ -55,27 +48,26 @@ from services.wa_gateway.transport.neonize_events import (
     jid_user,
     message_event,
 )
+from services.wa_gateway.transport.neonize_options import NeonizeOptions
+from services.wa_gateway.transport.neonize_pairing import (
+    announce_pairing_code,
+    pairing_phone_digits,
+    request_pairing_code,
+    wait_for_first_qr,
+)
+from services.wa_gateway.transport.neonize_qr import QrFiles, QrWatchdog
+from services.wa_gateway.transport.neonize_runtime import bind_neonize_loop, install_daemon_executor
 from services.wa_gateway.transport.neonize_store import SessionStore, read_stored_phone
-from shared.errors import ConfigurationError, InvalidInput, InvalidPhone, TransientError, WhatsAppNotConnected
+from shared.blocking import run_blocking
+from shared.errors import InvalidInput, InvalidPhone, TransientError, WhatsAppNotConnected
 from shared.logging import get_logger
-from shared.phones import normalize_phone
 
 log = get_logger(__name__)
 
-T = TypeVar("T")
-
 CONNECT_GRACE_SECONDS = 1.5
-"""Offline, the connect task fails within ~0.05 s (notes §8); a task alive after this is connecting."""
+"""Offline, the connect task fails within ~0.05 s (docs/neonize.md §9); a task alive after this is connecting."""
 STOP_TIMEOUT_SECONDS = 3.0
 STOP_LOCK_WAIT_SECONDS = 2.0
-FIRST_QR_TIMEOUT_SECONDS = 20.0
-FIRST_QR_EXTRA_SECONDS = 40.0
-"""whatsmeow's first QR code lives 60 s and the following ones 20 s (notes §2), so the
-watchdog waits this much longer after the first one than WA_QR_EXPIRY_SECONDS."""
-PAIRING_CODE_SECONDS = 120.0
-"""How long the watchdog keeps an unpaired client after issuing a pairing code (a guess: the
-code's real lifetime is not documented by whatsmeow)."""
-PAIRING_CODE_LENGTH = 8
 TASK_END_SETTLE_SECONDS = 0.2
 _FINAL_EVENTS = frozenset(
     {
@@ -86,94 +78,17 @@ _FINAL_EVENTS = frozenset(
         TransportEventType.CONNECT_FAILED,
     }
 )
-"""Events after which whatsmeow does not reconnect by itself (notes §3)."""
+"""Events after which whatsmeow does not reconnect by itself (docs/neonize.md §3)."""
 MAX_PHONE_DIGITS = 15
 """E.164's limit; longer ids (and ids with a hyphen) are groups."""
-
-_TRANSIENT_SEND_ERRORS = (
-    "timed out",
-    "timeout",
-    "websocket disconnected",
-    "context canceled",
-    "context deadline exceeded",
-)
-_NOT_CONNECTED_ERRORS = (
-    "websocket not connected",
-    "client is nil",
-    "doesn't contain a device jid",
-    "not logged in",
-)
-
-
-class DaemonThreadExecutor(concurrent.futures.ThreadPoolExecutor):
-    """Runs every job in its own daemon thread and never waits for them on shutdown.
-
-    neonize runs the whole session as one blocking Go call in the loop's default executor,
-    and for a client that was never paired that call never returns, even after ``stop()``
-    (notes §1, §8). With the standard executor, uvicorn and ``asyncio.run`` would then hang
-    at exit joining that thread; daemon threads let the process exit (notes §8 option (a)).
-    """
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="neonize")
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def run() -> None:
-            if not future.set_running_or_notify_cancel():
-                return
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as error:
-                future.set_exception(error)
-            else:
-                future.set_result(result)
-
-        threading.Thread(target=run, name="neonize-worker", daemon=True).start()
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        return None
-
-
-_LOOPS_WITH_DAEMON_EXECUTOR: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
-
-
-def _install_daemon_executor(loop: asyncio.AbstractEventLoop) -> None:
-    if loop not in _LOOPS_WITH_DAEMON_EXECUTOR:
-        loop.set_default_executor(DaemonThreadExecutor())
-        _LOOPS_WITH_DAEMON_EXECUTOR.add(loop)
-
-
-def _bind_neonize_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Point neonize's process-global dispatch loop at ``loop``.
-
-    neonize sets ``event_global_loop`` only while it is None (notes §1), so after a test's or
-    an app's previous loop closed, every event would be sent to a dead loop.
-    """
-    bound_loop = neonize_dispatch.event_global_loop
-    if bound_loop is loop:
-        return
-    if bound_loop is not None and bound_loop.is_running() and not bound_loop.is_closed():
-        raise ConfigurationError("neonize already delivers its events to another running event loop in this process")
-    neonize_dispatch.event_global_loop = loop
-
-
-def format_pairing_code(code: str) -> str:
-    """whatsmeow already returns ``ABCD-EFGH``; normalise anyway so the shape never depends on it."""
-    compact = code.replace("-", "").strip().upper()
-    if len(compact) != PAIRING_CODE_LENGTH:
-        return code
-    return f"{compact[:4]}-{compact[4:]}"
 
 
 class NeonizeTransport:
     name = "neonize"
     reconnects_after_disconnect = True
 
-    def __init__(self, settings: GatewaySettings) -> None:
-        self._settings = settings
+    def __init__(self, options: NeonizeOptions) -> None:
+        self._options = options
         self._handler: EventHandler | None = None
         self._client: Any = None
         self._generation = 0
@@ -189,16 +104,14 @@ class NeonizeTransport:
         self._connected = False
         self._paired = False
         self._latest_qr: str | None = None
-        self._qr_count = 0
-        self._pairing_code_issued = False
         self._ended_by_event = False
         """A connection event already said why this client is finished; its task's end is no news."""
-        self._last_qr_at = 0.0
         self._first_qr = asyncio.Event()
-        self._watchdog: asyncio.Task[None] | None = None
+        self._watchdog = QrWatchdog(options.qr_expiry_seconds)
         self._background: set[asyncio.Task[Any]] = set()
 
-        self._store = SessionStore(settings)
+        self._store = SessionStore(options)
+        self._qr_files = QrFiles(options.data_dir, options.company_id)
 
     # --- properties ---
 
@@ -226,11 +139,11 @@ class NeonizeTransport:
 
     @property
     def qr_text_path(self) -> Path:
-        return self._settings.data_dir / f"qr-{self._settings.company_id}.txt"
+        return self._qr_files.text_path
 
     @property
     def qr_png_path(self) -> Path:
-        return self._settings.data_dir / f"qr-{self._settings.company_id}.png"
+        return self._qr_files.png_path
 
     def set_event_handler(self, handler: EventHandler) -> None:
         self._handler = handler
@@ -240,15 +153,15 @@ class NeonizeTransport:
     async def connect(self) -> None:
         async with self._lifecycle:
             self._acquire_lock()
-            self._cancel_watchdog()
+            self._watchdog.cancel()
             loop = asyncio.get_running_loop()
-            _install_daemon_executor(loop)
-            _bind_neonize_loop(loop)
+            install_daemon_executor(loop)
+            bind_neonize_loop(loop)
             await self._stop_client()
-            await asyncio.to_thread(self._prepare_store)
+            await run_blocking(self._prepare_store)
             client = self._prepare_client()
             generation = self._generation
-            log.info("Connecting to WhatsApp", company_id=self._settings.company_id, paired=self._own_phone is not None)
+            log.info("Connecting to WhatsApp", company_id=self._options.company_id, paired=self._own_phone is not None)
             # A failure inside the grace period is reported by raising, not also as an event.
             self._grace_generation = generation
             try:
@@ -267,7 +180,7 @@ class NeonizeTransport:
 
     async def stop(self) -> None:
         """Idempotent; never raises; returns within about 5 s even for an unpaired client."""
-        self._cancel_watchdog()
+        self._watchdog.cancel()
         locked = False
         try:
             try:
@@ -287,7 +200,7 @@ class NeonizeTransport:
 
     def close(self) -> None:
         """Synchronous last resort for the app's shutdown: stop Go's client, release the lock."""
-        self._cancel_watchdog()
+        self._watchdog.cancel()
         client, self._client = self._client, None
         self._generation += 1
         if client is not None:
@@ -307,20 +220,19 @@ class NeonizeTransport:
         self._client = client
         self._connected = False
         self._paired = self._own_phone is not None
-        self._qr_count = 0
-        self._pairing_code_issued = False
+        self._watchdog.reset()
         self._ended_by_event = False
         self._first_qr = asyncio.Event()
         return client
 
     def _new_client(self) -> Any:
         # A unique uuid per client: neonize's GC finalizer calls Go Stop(uuid), which would
-        # otherwise stop a newer client that reused the uuid of a collected one (notes §1).
-        uuid = f"wa-{self._settings.company_id}-{secrets.token_hex(4)}"
+        # otherwise stop a newer client that reused the uuid of a collected one (docs/neonize.md §1).
+        uuid = f"wa-{self._options.company_id}-{secrets.token_hex(4)}"
         return NewAClient(self._store.name, uuid=uuid)
 
     def _register_handlers(self, client: Any) -> None:
-        """One handler per event type, all before connect() (notes §4: later ones never fire)."""
+        """One handler per event type, all before connect() (docs/neonize.md §4: later ones never fire)."""
         client.event(MessageEv)(self._guarded("message", self._on_message))
         for event_type in CONNECTION_EVENT_TYPES:
             client.event(event_type)(self._guarded(event_type.__name__, self._on_connection_event))
@@ -331,7 +243,7 @@ class NeonizeTransport:
     def _guarded(
         self, what: str, handler: Callable[[Any, Any], Awaitable[None]]
     ) -> Callable[[Any, Any], Coroutine[Any, Any, None]]:
-        """neonize swallows handler exceptions (notes §4), so log them here; stale clients are ignored."""
+        """neonize swallows handler exceptions (docs/neonize.md §4), so log them here; stale clients are ignored."""
 
         async def run(client: Any, payload: Any) -> None:
             if client is not self._client:
@@ -339,7 +251,7 @@ class NeonizeTransport:
             try:
                 await handler(client, payload)
             except Exception:
-                log.exception("WhatsApp event handler failed", wa_event=what, company_id=self._settings.company_id)
+                log.exception("WhatsApp event handler failed", wa_event=what, company_id=self._options.company_id)
 
         return run
 
@@ -355,7 +267,7 @@ class NeonizeTransport:
             self._retired.add(client)
             task.add_done_callback(lambda _done: self._retired.discard(client))
         try:
-            # Never await the connect task itself: for an unpaired client it never ends (notes §8).
+            # Never await the connect task itself: for an unpaired client it never ends (docs/neonize.md §9).
             await asyncio.wait_for(client.stop(), timeout=STOP_TIMEOUT_SECONDS)
         except TimeoutError:
             log.warning("WhatsApp client did not stop in time; abandoning it", timeout_seconds=STOP_TIMEOUT_SECONDS)
@@ -371,14 +283,14 @@ class NeonizeTransport:
         self._spawn(self._report_connect_task_end(client, generation, reason))
 
     async def _report_connect_task_end(self, client: Any, generation: int, reason: str) -> None:
-        # Handlers are separate tasks (notes §4): a LoggedOut or StreamReplaced that ended the
+        # Handlers are separate tasks (docs/neonize.md §4): a LoggedOut or StreamReplaced that ended the
         # session may still be on its way, and it, not a reconnect, must decide what happens.
         await asyncio.sleep(TASK_END_SETTLE_SECONDS)
         if generation != self._generation or client is not self._client or self._ended_by_event:
             return
-        # Whatever ended the task, this client delivers nothing more (notes §3, risk).
+        # Whatever ended the task, this client delivers nothing more (docs/neonize.md §3, risk).
         self._connected = False
-        log.warning("WhatsApp connection task ended", error=reason, company_id=self._settings.company_id)
+        log.warning("WhatsApp connection task ended", error=reason, company_id=self._options.company_id)
         await self._emit(TransportEvent(TransportEventType.CONNECT_FAILED, reason=reason))
 
     # --- the session store ---
@@ -413,7 +325,7 @@ class NeonizeTransport:
             phone_jid = await client.get_pn_from_lid(jid)
             return jid_user(phone_jid) or None
 
-        event = await message_event(ev, allow_groups=self._settings.wa_allow_groups, resolve_lid=resolve_lid)
+        event = await message_event(ev, allow_groups=self._options.wa_allow_groups, resolve_lid=resolve_lid)
         if event is not None:
             await self._emit(event)
 
@@ -427,11 +339,11 @@ class NeonizeTransport:
             event = TransportEvent(kind, phone_number=self._own_phone)
         elif kind is TransportEventType.PAIRED:
             self._paired = True
-            self._cancel_watchdog()
+            self._watchdog.cancel()
             self._own_phone = event.phone_number or self._own_phone
-            log.info("WhatsApp device paired", phone_number=self._own_phone, company_id=self._settings.company_id)
+            log.info("WhatsApp device paired", phone_number=self._own_phone, company_id=self._options.company_id)
         elif kind is TransportEventType.LOGGED_OUT:
-            # whatsmeow has already deleted the store (notes §3); a new pairing is needed.
+            # whatsmeow has already deleted the store (docs/neonize.md §3); a new pairing is needed.
             self._connected = False
             self._paired = False
             self._own_phone = None
@@ -450,15 +362,15 @@ class NeonizeTransport:
     async def _on_connected(self, client: Any) -> None:
         self._connected = True
         self._paired = True
-        self._cancel_watchdog()
+        self._watchdog.cancel()
         self._latest_qr = None
-        await asyncio.to_thread(self._delete_qr_files)
+        await run_blocking(self._qr_files.delete)
         me = client.me
         if me is not None and jid_user(me.JID):
             self._own_phone = jid_user(me.JID)
         elif self._store.path is not None:
-            # get_me() is avoided on purpose: it aborts the process when the store has no device (notes §6).
-            self._own_phone = await asyncio.to_thread(read_stored_phone, self._store.path) or self._own_phone
+            # get_me() is avoided on purpose: it aborts the process when the store has no device (docs/neonize.md §7).
+            self._own_phone = await run_blocking(read_stored_phone, self._store.path) or self._own_phone
         try:
             # Without one presence after connecting, contacts see "-" instead of the salon's name.
             await client.send_presence(Presence.AVAILABLE)
@@ -473,119 +385,62 @@ class NeonizeTransport:
         else:
             log.warning("WhatsApp stream error", code=str(ev.Code))
 
-    # --- QR pairing ---
+    # --- pairing ---
 
     async def _on_qr(self, client: Any, data: bytes) -> None:
         qr = data.decode() if isinstance(data, bytes) else str(data)
         self._latest_qr = qr
-        self._last_qr_at = time.monotonic()
-        self._qr_count += 1
+        self._watchdog.code_shown()
         first = not self._first_qr.is_set()
         self._first_qr.set()
-        art = await asyncio.to_thread(self._write_qr_files, qr)
+        art = await run_blocking(self._qr_files.write, qr)
         log.info(
             "WhatsApp QR code: open WhatsApp > Linked devices > Link a device and scan it\n" + art,
-            company_id=self._settings.company_id,
+            company_id=self._options.company_id,
             qr_file=str(self.qr_png_path),
         )
         await self._emit(TransportEvent(TransportEventType.QR, qr=qr))
-        if self._watchdog is None or self._watchdog.done():
-            self._watchdog = asyncio.get_running_loop().create_task(self._qr_watchdog(client), name="wa-qr-watchdog")
-        if first and self._settings.use_pairing_code and self._settings.whatsapp_phone_number.strip():
-            self._spawn(self._request_pairing_code_automatically())
+        self._watchdog.watch(
+            pending=lambda: not self._paired and self._client is client,
+            expire=lambda: self._expire_qr(client),
+        )
+        if first and self._options.use_pairing_code and self._options.whatsapp_phone_number.strip():
+            self._spawn(
+                announce_pairing_code(self.pair_phone, self._options.whatsapp_phone_number, self._options.company_id)
+            )
 
-    def _write_qr_files(self, qr: str) -> str:
-        code = segno.make_qr(qr)
-        buffer = io.StringIO()
-        code.terminal(out=buffer, compact=True)
-        self._settings.data_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(self.qr_text_path, qr.encode())
-        png = io.BytesIO()
-        code.save(png, kind="png", scale=10)
-        _atomic_write(self.qr_png_path, png.getvalue())
-        return buffer.getvalue()
-
-    def _delete_qr_files(self) -> None:
-        for path in (self.qr_text_path, self.qr_png_path):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-
-    def _qr_allowance(self) -> float:
-        if self._pairing_code_issued:
-            return max(self._settings.qr_expiry_seconds, PAIRING_CODE_SECONDS)
-        extra = FIRST_QR_EXTRA_SECONDS if self._qr_count <= 1 else 0.0
-        return self._settings.qr_expiry_seconds + extra
-
-    async def _qr_watchdog(self, client: Any) -> None:
-        """neonize never tells Python a QR expired (notes §2): no new code for a while means it did."""
-        while True:
-            if self._paired or self._client is not client:
-                return
-            remaining = self._last_qr_at + self._qr_allowance() - time.monotonic()
-            if remaining > 0:
-                await asyncio.sleep(remaining)
-                continue
-            break
-        # Detach first: the stop below must not cancel this very task.
-        self._watchdog = None
+    async def _expire_qr(self, client: Any) -> None:
         log.warning(
             "WhatsApp QR code expired without a scan; the client is stopped until an operator reconnects",
-            qr_codes_shown=self._qr_count,
-            company_id=self._settings.company_id,
+            qr_codes_shown=self._watchdog.codes_shown,
+            company_id=self._options.company_id,
         )
         async with self._lifecycle:
             if self._client is not client:
                 return  # reconnected or stopped meanwhile
             await self._stop_client()
-        await asyncio.to_thread(self._delete_qr_files)
+        await run_blocking(self._qr_files.delete)
         await self._emit(TransportEvent(TransportEventType.QR_EXPIRED, reason="QR code expired without a scan"))
-
-    def _cancel_watchdog(self) -> None:
-        watchdog, self._watchdog = self._watchdog, None
-        if watchdog is not None and not watchdog.done():
-            watchdog.cancel()
 
     async def pair_phone(self, phone: str) -> str:
         """Ask WhatsApp for an 8-character pairing code (``ABCD-EFGH``) for ``phone``.
 
-        Only valid after connect() and the first QR code (notes §2, issue #192): waits up to
-        FIRST_QR_TIMEOUT_SECONDS for it, then raises TransientError.
+        Only valid after connect() and the first QR code (docs/neonize.md §2, issue #192): waits
+        for it up to FIRST_QR_TIMEOUT_SECONDS, then raises TransientError.
         """
-        try:
-            digits = normalize_phone(phone, self._settings.default_region)
-        except InvalidPhone as error:
-            raise InvalidInput(f"phone: {error}") from None
+        digits = pairing_phone_digits(phone, self._options.default_region)
         client = self._client
         if client is None:
             raise WhatsAppNotConnected("WhatsApp is not connecting; connect first, then request a pairing code")
         if self._paired:
             raise InvalidInput("this gateway is already paired; log out before pairing another phone")
-        try:
-            await asyncio.wait_for(self._first_qr.wait(), timeout=FIRST_QR_TIMEOUT_SECONDS)
-        except TimeoutError:
-            raise TransientError("WhatsApp has not offered pairing yet (no QR code); try again shortly") from None
+        await wait_for_first_qr(self._first_qr)
         if client is not self._client:
             raise TransientError("the WhatsApp client was restarted while waiting; try again")
-        with _translated_errors():
-            code = await client.PairPhone(digits, True)
-        formatted = format_pairing_code(str(code))
-        # The code is typed on the phone, which takes longer than a QR rotation: keep the client up.
-        self._pairing_code_issued = True
-        self._last_qr_at = time.monotonic()
-        log.info("WhatsApp pairing code issued", phone_number=digits, company_id=self._settings.company_id)
-        return formatted
-
-    async def _request_pairing_code_automatically(self) -> None:
-        try:
-            code = await self.pair_phone(self._settings.whatsapp_phone_number)
-        except Exception as error:
-            log.error("Could not get a WhatsApp pairing code", error=f"{type(error).__name__}: {error}")
-            return
-        log.warning(
-            f"WhatsApp pairing code: {code} (WhatsApp > Linked devices > Link with phone number)",
-            pairing_code=code,
-            company_id=self._settings.company_id,
-        )
+        code = await request_pairing_code(client, digits)
+        self._watchdog.pairing_code_issued()
+        log.info("WhatsApp pairing code issued", phone_number=digits, company_id=self._options.company_id)
+        return code
 
     # --- sending ---
 
@@ -609,15 +464,15 @@ class NeonizeTransport:
     async def send_text(self, phone: str, text: str) -> SentMessage:
         client = self._require_client()
         jid = self._jid_for(phone)
-        with _translated_errors():
-            # A str would be sent as extendedTextMessage with "@digits" turned into mentions (notes §5).
+        with translated_errors():
+            # A str would be sent as extendedTextMessage with "@digits" turned into mentions (docs/neonize.md §6).
             response = await client.send_message(jid, Message(conversation=text))
         return SentMessage(message_id=str(response.ID), timestamp=int(response.Timestamp))
 
     async def send_reaction(self, phone: str, message_id: str, emoji: str) -> SentMessage:
         client = self._require_client()
         jid = self._jid_for(phone)
-        with _translated_errors():
+        with translated_errors():
             # The reacted-to message is the customer's, so they are both the chat and its sender.
             reaction = await client.build_reaction(jid, jid, message_id, emoji)
             response = await client.send_message(jid, reaction)
@@ -626,23 +481,8 @@ class NeonizeTransport:
     async def send_typing(self, phone: str, composing: bool) -> None:
         client = self._require_client()
         state = ChatPresence.CHAT_PRESENCE_COMPOSING if composing else ChatPresence.CHAT_PRESENCE_PAUSED
-        with _translated_errors():
+        with translated_errors():
             await client.send_chat_presence(self._jid_for(phone), state, ChatPresenceMedia.CHAT_PRESENCE_MEDIA_TEXT)
-
-
-@contextlib.contextmanager
-def _translated_errors() -> Iterator[None]:
-    """Timeouts and a missing socket may pass on retry (TransientError); anything else is
-    WhatsApp refusing, and the neonize error is re-raised unchanged."""
-    try:
-        yield
-    except NeonizeError as error:
-        text = str(error).lower()
-        if any(marker in text for marker in _NOT_CONNECTED_ERRORS):
-            raise WhatsAppNotConnected(f"WhatsApp is not connected: {error}") from error
-        if any(marker in text for marker in _TRANSIENT_SEND_ERRORS):
-            raise TransientError(f"WhatsApp did not answer in time: {error}") from error
-        raise
 
 
 def _task_failure(task: asyncio.Task[None]) -> str:
@@ -652,9 +492,3 @@ def _task_failure(task: asyncio.Task[None]) -> str:
     if error is None:
         return "connection task ended"
     return f"{type(error).__name__}: {error}" if not str(error) else str(error)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
