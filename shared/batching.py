@@ -12,13 +12,16 @@ Time comes from Redis' clock, so api and worker clocks don't matter.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import redis
+from pydantic import TypeAdapter
 
 from shared import redis_keys
+from shared.wire import InboundMessage
+
+_MESSAGES = TypeAdapter(list[InboundMessage])
 
 _INGEST = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) == false then
@@ -72,73 +75,13 @@ redis.call('HSETNX', KEYS[1], 'decision', ARGV[2])
 return redis.call('HGET', KEYS[1], 'decision')
 """
 
-_RELEASE_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
-_RENEW_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-
-_ACQUIRE_LOCK = """
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-    return 1
-end
-return 0
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class BufferedMessage:
-    """What the api stores per message; ``chat`` is the client's E.164 digits."""
-
-    chat: str
-    text: str
-    message_id: str
-    timestamp_ms: int | None
-    kind: str
-    push_name: str | None
-
-    def encode(self) -> str:
-        return json.dumps(
-            {
-                "chat": self.chat,
-                "text": self.text,
-                "messageId": self.message_id,
-                "timestamp": self.timestamp_ms,
-                "type": self.kind,
-                "pushName": self.push_name,
-            },
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-
-    @classmethod
-    def decode(cls, data: dict[str, Any]) -> BufferedMessage:
-        return cls(
-            chat=data["chat"],
-            text=data["text"],
-            message_id=data["messageId"],
-            timestamp_ms=data.get("timestamp"),
-            kind=data.get("type", "text"),
-            push_name=data.get("pushName"),
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Batch:
     id: str
     company_id: str
     chat: str
-    messages: list[BufferedMessage]
+    messages: list[InboundMessage]
 
     @property
     def text(self) -> str:
@@ -172,11 +115,8 @@ class BatchStore:
         self._take = client.register_script(_TAKE)
         self._finish = client.register_script(_FINISH)
         self._save_decision = client.register_script(_SAVE_DECISION)
-        self._acquire = client.register_script(_ACQUIRE_LOCK)
-        self._release = client.register_script(_RELEASE_LOCK)
-        self._renew = client.register_script(_RENEW_LOCK)
 
-    def ingest(self, pipe: redis.client.Pipeline, company_id: str, message: BufferedMessage) -> None:
+    def ingest(self, pipe: redis.client.Pipeline, company_id: str, message: InboundMessage) -> None:
         """Queue the atomic dedupe-and-append on ``pipe``; its result is -1 for a duplicate."""
         self._ingest(
             keys=[
@@ -184,7 +124,7 @@ class BatchStore:
                 redis_keys.buffer(company_id, message.chat),
                 redis_keys.last_message(company_id, message.chat),
             ],
-            args=[message.encode(), redis_keys.SEEN_TTL_SECONDS, redis_keys.BUFFER_TTL_SECONDS],
+            args=[message.to_json(), redis_keys.SEEN_TTL_SECONDS, redis_keys.BUFFER_TTL_SECONDS],
             client=pipe,
         )
 
@@ -202,7 +142,7 @@ class BatchStore:
             return TakeResult("empty")
         if outcome == "wait":
             return TakeResult("wait", wait_ms=int(reply[1]))
-        messages = [BufferedMessage.decode(item) for item in json.loads(reply[2])]
+        messages = _MESSAGES.validate_json(reply[2])
         return TakeResult("taken", Batch(reply[1].decode(), company_id, chat, messages))
 
     def saved_decision(self, batch: Batch) -> str | None:
@@ -224,17 +164,6 @@ class BatchStore:
     def finish(self, batch: Batch) -> bool:
         return bool(self._finish(keys=[redis_keys.inflight(batch.company_id, batch.chat)], args=[batch.id]))
 
-    def acquire_chat(self, company_id: str, chat: str, holder: str, ttl_ms: int) -> bool:
-        """Take the chat's lock, or extend it if ``holder`` has it: a chat's batches go one at a time."""
-        return bool(self._acquire(keys=[redis_keys.chat_lock(company_id, chat)], args=[holder, ttl_ms]))
-
     def waiting(self, company_id: str, chat: str) -> int:
         """Messages of the chat not yet taken into a batch."""
         return int(self._client.llen(redis_keys.buffer(company_id, chat)))
-
-    def renew_chat(self, company_id: str, chat: str, holder: str, ttl_ms: int) -> bool:
-        """Extend the chat's lock only while ``holder`` still has it; never take it back once released."""
-        return bool(self._renew(keys=[redis_keys.chat_lock(company_id, chat)], args=[holder, ttl_ms]))
-
-    def release_chat(self, company_id: str, chat: str, holder: str) -> None:
-        self._release(keys=[redis_keys.chat_lock(company_id, chat)], args=[holder])

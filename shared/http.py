@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import InvalidInput, NotAuthenticated, UnknownCompany, UnreadableBody
+from shared.errors import AiAdminError, InvalidInput, UnreadableBody, http_status_of
 from shared.logging import get_logger
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -47,22 +47,24 @@ def describe_validation(errors: Sequence[Any]) -> tuple[int, str]:
 
 
 def install_error_handlers(app: FastAPI, validation_status: int | None = None) -> None:
-    """Map every failure to a JSON body; ``validation_status`` forces one status for bad input."""
+    """Answer every failure with a JSON body and the status the error tree gives it (``shared.errors``).
+
+    ``validation_status`` forces one status for bad input: the gateway answers 400, as the original did.
+    """
 
     async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         status, message = describe_validation(exc.errors())
         return error_response(validation_status or status, message)
 
-    async def on_invalid_input(_request: Request, exc: Exception) -> JSONResponse:
-        status = 400 if isinstance(exc, UnreadableBody) else 422
-        return error_response(validation_status or status, str(exc))
-
-    async def on_unauthenticated(_request: Request, exc: Exception) -> JSONResponse:
-        return error_response(401, str(exc))
-
-    async def on_unknown_company(_request: Request, exc: Exception) -> JSONResponse:
-        return error_response(404, str(exc))
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AiAdminError)
+        status = http_status_of(exc)
+        if validation_status is not None and isinstance(exc, InvalidInput) and not isinstance(exc, UnreadableBody):
+            status = validation_status
+        if status >= 500:
+            log.warning("Request failed", path=request.url.path, status=status, error=str(exc))
+        return error_response(status, str(exc))
 
     async def on_http(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
@@ -73,9 +75,7 @@ def install_error_handlers(app: FastAPI, validation_status: int | None = None) -
         return error_response(500, "internal error; see the service log")
 
     app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(InvalidInput, on_invalid_input)
-    app.add_exception_handler(NotAuthenticated, on_unauthenticated)
-    app.add_exception_handler(UnknownCompany, on_unknown_company)
+    app.add_exception_handler(AiAdminError, on_error)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
 

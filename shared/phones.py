@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import phonenumbers
 
@@ -59,8 +58,3 @@ def normalize_chat(raw: str, default_region: str = "RU") -> str:
             raise InvalidPhone(f"chat {raw!r} is not a valid WhatsApp group id")
         return text
     return normalize_phone(text, default_region)
-
-
-def without_control_characters(text: str) -> str:
-    """WhatsApp text can carry control characters the api refuses; drop them, keep line breaks and tabs."""
-    return "".join(ch for ch in text if ch in "\n\r\t" or unicodedata.category(ch) not in ("Cc", "Cs"))

@@ -13,7 +13,7 @@ class SqliteStore:
     """One connection, one lock: writers are serialised, which SQLite requires anyway.
 
     WAL with ``synchronous=FULL`` so a row is on disk before the call returns; call the
-    methods through ``asyncio.to_thread`` from async code.
+    methods through ``shared.blocking.run_blocking`` from async code.
     """
 
     def __init__(self, path: Path, schema: str) -> None:

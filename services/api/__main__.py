@@ -5,12 +5,29 @@ from __future__ import annotations
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 
 from services.api.app import create_app
 from services.api.settings import ApiSettings
 from shared.booking.factory import build_backend
+from shared.config import load_settings
 from shared.errors import ConfigurationError
 from shared.process import prepare_process
+
+
+def _app(settings: ApiSettings) -> FastAPI:
+    if settings.wa_standalone:
+        return create_app(settings)
+    # The legacy topology is composed above the api; it is imported only when chosen.
+    from services.hosted_session import create_hosted_app  # noqa: PLC0415
+    from services.wa_gateway.settings import GatewaySettings  # noqa: PLC0415
+
+    try:
+        gateway_settings = load_settings(GatewaySettings)
+    except ConfigurationError as error:
+        sys.stderr.write(f"api: configuration error: {error}\n")
+        raise SystemExit(2) from None
+    return create_hosted_app(settings, gateway_settings)
 
 
 def main() -> None:
@@ -21,7 +38,7 @@ def main() -> None:
         sys.stderr.write(f"api: configuration error: {error}\n")
         raise SystemExit(2) from None
     uvicorn.run(
-        create_app(settings),
+        _app(settings),
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,

@@ -3,16 +3,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-import anyio
 import httpx
 import redis
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from rq import Queue
 
 from services.api.settings import ApiSettings
 from shared.batching import BatchStore
+from shared.blocking import BlockingPool
 from shared.booking.backend import BookingBackend
 from shared.signing import check_api_key
+from shared.wire import COMPANY_ID_PATTERN
 
 
 @dataclass
@@ -23,11 +24,11 @@ class ApiState:
     queue: Queue
     batches: BatchStore
     http: httpx.AsyncClient
-    redis_limiter: anyio.CapacityLimiter
-    """Bounds Redis threads so enqueueing can't starve Starlette's shared thread pool."""
+    redis_pool: BlockingPool
+    """Threads for Redis and RQ calls, bounded so enqueueing can't starve anything else."""
     backend: BookingBackend
     """The salon's book (read here for the bookings listing); sync, so called from a worker thread."""
-    backend_limiter: anyio.CapacityLimiter
+    backend_pool: BlockingPool
     """Threads for booking-backend calls, apart from Redis': a slow YClients must not stall message intake."""
 
 
@@ -41,3 +42,6 @@ StateDep = Annotated[ApiState, Depends(get_state)]
 
 def require_api_key(request: Request, state: StateDep) -> None:
     check_api_key(state.settings.api_key.get_secret_value(), request.headers)
+
+
+CompanyIdPath = Annotated[str, Path(alias="companyId", pattern=COMPANY_ID_PATTERN)]

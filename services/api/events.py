@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import redis
+from pydantic import ValidationError
 from redis.client import PubSub, PubSubWorkerThread
 
 from shared import redis_keys
 from shared.logging import get_logger
+from shared.wire import SessionEvent
 
 log = get_logger(__name__)
 
@@ -18,18 +19,16 @@ ALARMING = frozenset({"connection_replaced", "logout", "banned", "outdated", "qr
 
 def _on_message(message: dict[str, Any]) -> None:
     try:
-        event = json.loads(message["data"])
-    except (TypeError, ValueError):
-        return
-    if not isinstance(event, dict) or "type" not in event:
-        return
-    level = log.error if event["type"] in ALARMING else log.info
+        event = SessionEvent.model_validate_json(message["data"])
+    except (TypeError, ValidationError):
+        return  # someone else's message on the channel (the original's ping, say)
+    level = log.error if event.type in ALARMING else log.info
     level(
         "WhatsApp event",
-        wa_event=event["type"],
-        company_id=event.get("companyId"),
-        phone_number=event.get("phoneNumber"),
-        reason=event.get("reason"),
+        wa_event=event.type,
+        company_id=event.company_id,
+        phone_number=event.phone_number,
+        reason=event.reason,
     )
 
 

@@ -14,15 +14,19 @@ from dataclasses import dataclass
 import redis
 from rq import Queue
 
-from shared.batching import BatchStore, BufferedMessage
+from shared.batching import BatchStore
 from shared.errors import StoreUnavailable
+from shared.logging import get_logger
 from shared.queueing import schedule_flush
+from shared.wire import InboundMessage
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    added: list[BufferedMessage]
-    duplicates: list[BufferedMessage]
+    added: list[InboundMessage]
+    duplicates: list[InboundMessage]
 
 
 def ingest(
@@ -30,7 +34,7 @@ def ingest(
     store: BatchStore,
     queue: Queue,
     company_id: str,
-    messages: list[BufferedMessage],
+    messages: list[InboundMessage],
     idle_seconds: float,
     job_timeout_seconds: int,
 ) -> IngestResult:
@@ -44,6 +48,7 @@ def ingest(
                 schedule_flush(queue, company_id, chat, idle_seconds, job_timeout_seconds, pipeline=pipe)
             results = pipe.execute()
     except redis.RedisError as error:
+        log.error("Webhook not stored; the gateway will retry", error=str(error), company_id=company_id)
         raise StoreUnavailable(f"Redis did not store the messages: {error}") from error
     outcomes = results[: len(messages)]
     added = [m for m, outcome in zip(messages, outcomes, strict=True) if outcome != -1]

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from services.wa_gateway.routes import health, pairing, send, simulator
+from services.wa_gateway.routes import health, pairing, reaction, reconnect, send, simulator, typing
 from services.wa_gateway.runtime import gateway_runtime
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.base import Transport
@@ -19,7 +19,7 @@ log = get_logger(__name__)
 
 def session_routers(settings: GatewaySettings) -> list[APIRouter]:
     """The routes of a session owner; the api mounts them under /wa when it hosts the session."""
-    routers = [health.router, send.router, pairing.router]
+    routers = [health.router, send.router, reaction.router, typing.router, reconnect.router, pairing.router]
     if settings.wa_transport == "simulator":
         routers.append(simulator.router)
     return routers

@@ -8,21 +8,18 @@ back the others; a message rejected on its own is dead-lettered in the journal.
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
 
 import httpx
 
 from services.wa_gateway.journal import Journal, JournalEntry
-from services.wa_gateway.policy import reconnect_delay
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.base import IncomingReaction
+from shared.backoff import backoff_delay
 from shared.blocking import run_blocking
 from shared.logging import bound, get_logger
 from shared.signing import API_KEY_HEADER, signed_headers
+from shared.wire import REACTION_WEBHOOK_PATH, WEBHOOK_PATH, BatchedWebhook, InboundReaction, WireModel
 
-WEBHOOK_PATH = "/webhook/whatsapp/batched"
-REACTION_PATH = "/webhook/whatsapp/reaction"
 IDLE_WAKEUP_SECONDS = 300.0
 """Without new messages the forwarder sleeps; this wakeup only prunes old journal rows."""
 REJECTED_STATUSES = frozenset({400, 413, 422})
@@ -45,14 +42,14 @@ class Forwarder:
 
     def forward_reaction(self, reaction: IncomingReaction) -> None:
         """Best effort, one attempt: a reaction is a courtesy signal, not a message to answer."""
-        body = {
-            "companyId": self._settings.company_id,
-            "from": reaction.sender,
-            "emoji": reaction.emoji,
-            "messageId": reaction.message_id,
-            "timestamp": reaction.timestamp_ms,
-        }
-        task = asyncio.create_task(self._post(REACTION_PATH, body), name="reaction-forward")
+        body = InboundReaction(
+            company_id=self._settings.company_id,
+            from_=reaction.sender,
+            emoji=reaction.emoji,
+            message_id=reaction.message_id,
+            timestamp=reaction.timestamp_ms,
+        )
+        task = asyncio.create_task(self._post(REACTION_WEBHOOK_PATH, body), name="reaction-forward")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -82,7 +79,7 @@ class Forwarder:
                 continue
             failures += 1
             self.failed_attempts += 1
-            delay = reconnect_delay(failures - 1, 0.5, self._settings.forward_retry_max_seconds)
+            delay = backoff_delay(failures - 1, 0.5, self._settings.forward_retry_max_seconds)
             backlog = await run_blocking(self._journal.backlog)
             log.warning(
                 "Webhook delivery failed; retrying",
@@ -94,18 +91,15 @@ class Forwarder:
 
     async def _deliver(self, entries: list[JournalEntry]) -> bool:
         """True when every entry was settled (delivered or dead-lettered)."""
-        status = await self._post(
-            WEBHOOK_PATH, {"companyId": self._settings.company_id, "messages": [entry.payload for entry in entries]}
-        )
+        webhook = BatchedWebhook(company_id=self._settings.company_id, messages=[entry.message for entry in entries])
+        status = await self._post(WEBHOOK_PATH, webhook)
         seqs = [entry.seq for entry in entries]
         if status is not None and 200 <= status < 300:
             await run_blocking(self._journal.mark_delivered, seqs)
             self.delivered += len(entries)
             for entry in entries:
                 with bound(
-                    company_id=self._settings.company_id,
-                    chat=entry.payload.get("from"),
-                    message_id=entry.payload.get("messageId"),
+                    company_id=self._settings.company_id, chat=entry.message.chat, message_id=entry.message.message_id
                 ):
                     log.info("Message forwarded to webhook", batch_size=len(entries))
             return True
@@ -118,13 +112,13 @@ class Forwarder:
                 return True
             entry = entries[0]
             await run_blocking(self._journal.mark_rejected, seqs, f"webhook answered {status}")
-            with bound(company_id=self._settings.company_id, message_id=entry.payload.get("messageId")):
+            with bound(company_id=self._settings.company_id, message_id=entry.message.message_id):
                 log.error("Webhook rejected message; kept in the journal as rejected", status=status)
             return True
         return False
 
-    async def _post(self, path: str, payload: dict[str, Any]) -> int | None:
-        body = json.dumps(payload, ensure_ascii=False).encode()
+    async def _post(self, path: str, payload: WireModel) -> int | None:
+        body = payload.to_json().encode()
         headers = {"content-type": "application/json", "x-source": "wa-gateway"}
         secret = self._settings.webhook_secret.get_secret_value()
         if secret:

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from shared.sqlite import SqliteStore
+from shared.wire import InboundMessage
 
 DELIVERED_RETENTION_SECONDS = 7 * 24 * 3600
 SENT_KEY_RETENTION_SECONDS = 24 * 3600
@@ -44,7 +47,7 @@ CREATE TABLE IF NOT EXISTS sent (
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     seq: int
-    payload: dict[str, Any]
+    message: InboundMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +64,37 @@ class Journal:
     def close(self) -> None:
         self._store.close()
 
-    def append(self, message_id: str, payload: dict[str, Any]) -> bool:
-        """Store a message; False when WhatsApp delivered this id before."""
+    def append(self, message: InboundMessage) -> bool:
+        """Store a message to forward; False when WhatsApp delivered this id before."""
+        return self._insert(message.message_id, message.to_json(), "pending", None)
+
+    def append_rejected(self, message_id: str, payload: dict[str, Any], error: str) -> bool:
+        """Keep a message the api would refuse (it breaks the wire contract) for an operator to read."""
+        return self._insert(message_id, json.dumps(payload, ensure_ascii=False), "rejected", error)
+
+    def _insert(self, message_id: str, payload: str, state: str, error: str | None) -> bool:
         with self._store.transaction() as db:
             cursor = db.execute(
-                "INSERT OR IGNORE INTO inbound (message_id, payload, received_at) VALUES (?, ?, ?)",
-                (message_id, json.dumps(payload, ensure_ascii=False), time.time()),
+                "INSERT OR IGNORE INTO inbound (message_id, payload, received_at, state, error) VALUES (?, ?, ?, ?, ?)",
+                (message_id, payload, time.time(), state, error),
             )
             return cursor.rowcount == 1
 
     def pending(self, limit: int) -> list[JournalEntry]:
-        with self._store.reading() as db:
-            rows = db.execute(
-                "SELECT seq, payload FROM inbound WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,)
-            ).fetchall()
-        return [JournalEntry(seq, json.loads(payload)) for seq, payload in rows]
+        """The oldest messages not yet delivered; a row that is no valid message is dead-lettered on the way."""
+        while True:
+            with self._store.reading() as db:
+                rows = db.execute(
+                    "SELECT seq, payload FROM inbound WHERE state = 'pending' ORDER BY seq LIMIT ?", (limit,)
+                ).fetchall()
+            entries = []
+            for seq, payload in rows:
+                try:
+                    entries.append(JournalEntry(seq, InboundMessage.model_validate_json(payload)))
+                except ValidationError as error:  # forwarding it would be refused forever
+                    self.mark_rejected([seq], f"not a valid message: {error.errors()[0]['msg']}")
+            if entries or not rows:
+                return entries
 
     def _settle(self, seqs: list[int], state: str, error: str | None) -> None:
         if not seqs:

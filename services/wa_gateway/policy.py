@@ -7,12 +7,12 @@ and stays stopped until an operator acts; only transient failures are retried, w
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 
 from services.wa_gateway.transport.base import TransportEventType
+from shared.wire import SessionStatus
 
 
 class Action(Enum):
@@ -25,7 +25,7 @@ class Action(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    status: str
+    status: SessionStatus
     connected: bool
     action: Action
     level: str
@@ -34,12 +34,14 @@ class Rule:
 
 
 CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
-    TransportEventType.CONNECTED: Rule("connected", True, Action.NONE, "info", "WhatsApp connected", "connected"),
+    TransportEventType.CONNECTED: Rule(
+        SessionStatus.CONNECTED, True, Action.NONE, "info", "WhatsApp connected", "connected"
+    ),
     TransportEventType.PAIRED: Rule(
-        "paired", False, Action.NONE, "info", "WhatsApp device paired; waiting for the connection", "paired"
+        SessionStatus.PAIRED, False, Action.NONE, "info", "WhatsApp device paired; waiting for the connection", "paired"
     ),
     TransportEventType.QR_EXPIRED: Rule(
-        "qr_expired",
+        SessionStatus.QR_EXPIRED,
         False,
         Action.NONE,
         "warning",
@@ -47,13 +49,13 @@ CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
         "qr_expired",
     ),
     TransportEventType.DISCONNECTED: Rule(
-        "disconnected", False, Action.RECONNECT, "warning", "WhatsApp disconnected", None
+        SessionStatus.DISCONNECTED, False, Action.RECONNECT, "warning", "WhatsApp disconnected", None
     ),
     TransportEventType.CONNECT_FAILED: Rule(
-        "disconnected", False, Action.RECONNECT, "warning", "WhatsApp connection failed", None
+        SessionStatus.DISCONNECTED, False, Action.RECONNECT, "warning", "WhatsApp connection failed", None
     ),
     TransportEventType.REPLACED: Rule(
-        "replaced",
+        SessionStatus.REPLACED,
         False,
         Action.STOP,
         "error",
@@ -62,7 +64,7 @@ CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
         "connection_replaced",
     ),
     TransportEventType.LOGGED_OUT: Rule(
-        "logged_out",
+        SessionStatus.LOGGED_OUT,
         False,
         Action.STOP,
         "error",
@@ -70,10 +72,10 @@ CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
         "logout",
     ),
     TransportEventType.TEMPORARY_BAN: Rule(
-        "banned", False, Action.STOP, "error", "WhatsApp temporarily banned this number", "banned"
+        SessionStatus.BANNED, False, Action.STOP, "error", "WhatsApp temporarily banned this number", "banned"
     ),
     TransportEventType.OUTDATED: Rule(
-        "outdated",
+        SessionStatus.OUTDATED,
         False,
         Action.STOP,
         "error",
@@ -81,9 +83,3 @@ CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
         "outdated",
     ),
 }
-
-
-def reconnect_delay(attempt: int, minimum: float, maximum: float) -> float:
-    """Capped exponential backoff with jitter: about 5, 10, 20, 40, 60, 60 ... seconds."""
-    base = min(maximum, minimum * (2 ** min(attempt, 16)))
-    return float(min(maximum, base * random.uniform(0.8, 1.2)))

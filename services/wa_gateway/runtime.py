@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import redis.asyncio
@@ -20,13 +19,14 @@ from services.wa_gateway.deps import Gateway
 from services.wa_gateway.forwarder import Forwarder
 from services.wa_gateway.journal import Journal
 from services.wa_gateway.lease import SessionLease, new_instance_id
-from services.wa_gateway.session import WhatsAppSession, encode_event
+from services.wa_gateway.session import WhatsAppSession
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.base import Transport
 from services.wa_gateway.transport.simulator import SimulatorTransport
 from shared import redis_keys
 from shared.logging import get_logger
 from shared.redis_client import async_client
+from shared.wire import SessionEvent
 
 log = get_logger(__name__)
 
@@ -37,9 +37,20 @@ def build_transport(settings: GatewaySettings) -> Transport:
     if settings.wa_transport == "simulator":
         return SimulatorTransport(settings.data_dir, settings.simulator_phone_number)
     # Imported only when chosen: loading neonize loads its Go library.
+    from services.wa_gateway.transport.neonize_options import NeonizeOptions  # noqa: PLC0415
     from services.wa_gateway.transport.neonize_transport import NeonizeTransport  # noqa: PLC0415
 
-    return NeonizeTransport(settings)
+    options = NeonizeOptions(
+        company_id=settings.company_id,
+        data_dir=settings.data_dir,
+        wa_session_db=settings.wa_session_db,
+        whatsapp_phone_number=settings.whatsapp_phone_number,
+        default_region=settings.default_region,
+        wa_allow_groups=settings.wa_allow_groups,
+        use_pairing_code=settings.use_pairing_code,
+        qr_expiry_seconds=settings.qr_expiry_seconds,
+    )
+    return NeonizeTransport(options)
 
 
 @asynccontextmanager
@@ -53,13 +64,15 @@ async def gateway_runtime(
     http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, limits=httpx.Limits(max_connections=10))
     chosen = transport or build_transport(settings)
 
-    async def publish(event: dict[str, Any]) -> None:
+    async def publish(event: SessionEvent) -> None:
         try:
-            await redis_client.publish(redis_keys.EVENTS_CHANNEL, encode_event(event))
+            await redis_client.publish(redis_keys.EVENTS_CHANNEL, event.to_json())
         except redis.RedisError as error:
-            log.warning("Could not publish WhatsApp event", wa_event=event.get("type"), error=str(error))
+            log.warning("Could not publish WhatsApp event", wa_event=event.type, error=str(error))
 
-    lease = SessionLease(redis_client, settings.company_id, new_instance_id(role), send_url)
+    lease = SessionLease(
+        redis_client, settings.company_id, new_instance_id(role), send_url, ttl_seconds=settings.wa_lease_ttl_seconds
+    )
     forwarder = Forwarder(settings, journal, http)
     session = WhatsAppSession(
         settings, chosen, journal, forwarder.wake, publish, lease=lease, on_reaction=forwarder.forward_reaction

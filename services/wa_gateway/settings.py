@@ -20,3 +20,5 @@ class GatewaySettings(CommonSettings):
     """A sqlite path or a postgres DSN; empty means DATA_DIR/whatsapp-<COMPANY_ID>.sqlite."""
     wa_allow_groups: bool = Field(False, alias="WA_ALLOW_GROUPS")
     qr_expiry_seconds: float = Field(25.0, gt=0, le=600, alias="WA_QR_EXPIRY_SECONDS")
+    wa_lease_ttl_seconds: float = Field(15.0, ge=1, le=300, alias="WA_LEASE_TTL_SECONDS")
+    """How long a session owner's lease lasts unrenewed: a dead owner's standby takes over within it."""

@@ -12,6 +12,7 @@ import redis
 
 from shared import redis_keys
 from shared.signing import signed_headers
+from shared.wire import InboundMessage
 from tests.support.services import Stack
 
 WEBHOOK = "/webhook/whatsapp/batched"
@@ -35,8 +36,11 @@ def post(stack: Stack, body: Any, headers: dict[str, str] | None = None) -> http
     )
 
 
-def buffered(client: redis.Redis, chat: str = CLIENT) -> list[dict[str, Any]]:
-    return [json.loads(item) for item in client.lrange(redis_keys.buffer("962302", chat), 0, -1)]
+def buffered(client: redis.Redis, chat: str = CLIENT) -> list[InboundMessage]:
+    """What the worker will read: the chat's buffer, through the wire model."""
+    return [
+        InboundMessage.model_validate_json(item) for item in client.lrange(redis_keys.buffer("962302", chat), 0, -1)
+    ]
 
 
 def scheduled_flushes(client: redis.Redis) -> int:
@@ -58,21 +62,21 @@ def test_the_batched_form_is_stored_for_the_worker_with_a_flush_scheduled(
     )
     assert response.status_code == 200
     assert response.json()["addedCount"] == 2
-    assert [m["text"] for m in buffered(redis_client)] == ["Здравствуйте", "на завтра"]
+    assert [m.text for m in buffered(redis_client)] == ["Здравствуйте", "на завтра"]
     assert scheduled_flushes(redis_client) == 1
 
 
 def test_the_originals_single_form_is_accepted(api: Stack, redis_client: redis.Redis) -> None:
     response = post(api, {"from": "89001234567", "message": "Привет", "messageId": "m1", "timestamp": 1})
     assert response.status_code == 200
-    assert buffered(redis_client)[0]["chat"] == CLIENT
+    assert buffered(redis_client)[0].chat == CLIENT
 
 
 def test_a_group_chat_keeps_its_group_id(api: Stack, redis_client: redis.Redis) -> None:
     group = "120363012345678901@g.us"
     response = post(api, {"messages": [{"from": group, "message": "Всем привет", "messageId": "g1"}]})
     assert response.status_code == 200
-    assert buffered(redis_client, group)[0]["chat"] == group
+    assert buffered(redis_client, group)[0].chat == group
 
 
 def test_a_message_delivered_twice_is_stored_once(api: Stack, redis_client: redis.Redis) -> None:

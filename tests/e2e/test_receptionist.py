@@ -233,4 +233,4 @@ def test_the_bookings_listing_is_a_503_naming_the_backend_when_yclients_is_down(
         timeout=30,
     )
     assert response.status_code == 503
-    assert "yclients" in response.json()["error"]
+    assert "yclients" in response.json()["error"].lower()

@@ -6,17 +6,18 @@ import time
 
 import redis
 
-from shared.batching import BatchStore, BufferedMessage
+from shared.batching import BatchStore
+from shared.wire import InboundMessage
 
 COMPANY = "962302"
 CHAT = "79001234567"
 
 
-def message(message_id: str, text: str = "hi") -> BufferedMessage:
-    return BufferedMessage(CHAT, text, message_id, None, "text", "Аня")
+def message(message_id: str, text: str = "hi") -> InboundMessage:
+    return InboundMessage(from_=CHAT, message=text, message_id=message_id, push_name="Аня")
 
 
-def ingest(store: BatchStore, client: redis.Redis, *messages: BufferedMessage) -> list[int]:
+def ingest(store: BatchStore, client: redis.Redis, *messages: InboundMessage) -> list[int]:
     with client.pipeline(transaction=True) as pipe:
         pipe.multi()
         for item in messages:
@@ -71,23 +72,3 @@ def test_an_unfinished_batch_is_handed_out_again_with_the_same_id(redis_client: 
 def test_an_empty_chat_has_nothing_to_take(redis_client: redis.Redis) -> None:
     store = BatchStore(redis_client, idle_seconds=0, max_messages=10)
     assert store.take(COMPANY, CHAT).outcome == "empty"
-
-
-def test_a_chat_lock_admits_one_holder_and_lets_that_holder_extend_it(redis_client: redis.Redis) -> None:
-    store = BatchStore(redis_client, idle_seconds=0, max_messages=10)
-    assert store.acquire_chat(COMPANY, CHAT, "job-a", 10_000)
-    assert not store.acquire_chat(COMPANY, CHAT, "job-b", 10_000)
-    assert store.acquire_chat(COMPANY, CHAT, "job-a", 10_000)
-    store.release_chat(COMPANY, CHAT, "job-b")
-    assert not store.acquire_chat(COMPANY, CHAT, "job-b", 10_000)
-    store.release_chat(COMPANY, CHAT, "job-a")
-    assert store.acquire_chat(COMPANY, CHAT, "job-b", 10_000)
-
-
-def test_a_released_chat_lock_is_not_renewed_back(redis_client: redis.Redis) -> None:
-    store = BatchStore(redis_client, 1.0, 10)
-    assert store.acquire_chat(COMPANY, "79001234567", "execution-1", 30_000)
-    assert store.renew_chat(COMPANY, "79001234567", "execution-1", 30_000)
-    store.release_chat(COMPANY, "79001234567", "execution-1")
-    assert not store.renew_chat(COMPANY, "79001234567", "execution-1", 30_000)
-    assert store.acquire_chat(COMPANY, "79001234567", "execution-2", 30_000), "the next execution gets the chat"

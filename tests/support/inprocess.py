@@ -22,13 +22,14 @@ from services.worker.receptionist.memory import ChatMemory, ClientProfile, Memor
 from services.worker.receptionist.providers.base import Provider
 from services.worker.receptionist.providers.embedded import EmbeddedProvider
 from services.worker.settings import WorkerSettings
-from shared.batching import Batch, BatchStore, BufferedMessage
+from shared.batching import Batch, BatchStore
 from shared.booking.backend import BookingBackend
 from shared.booking.catalog import DEMO_CATALOG, load_catalog
 from shared.booking.factory import build_backend
 from shared.booking.local import LocalBackend
 from shared.booking.models import NewBooking
 from shared.config import load_settings
+from shared.wire import InboundMessage
 from tests.support.dialogues import CORPUS_NOW, OTHER_CLIENT, BookedVisit, BookingSpec, Dialogue, TurnResult
 from tests.support.fakes.yclients import YClientsStandIn
 
@@ -111,7 +112,9 @@ class TurnHarness:
         with self.redis.pipeline(transaction=True) as pipe:
             for text in messages:
                 message_id = f"3EB0{uuid.uuid4().hex[:16].upper()}"
-                self.batches.ingest(pipe, COMPANY, BufferedMessage(phone, text, message_id, None, "text", push_name))
+                self.batches.ingest(
+                    pipe, COMPANY, InboundMessage(from_=phone, message=text, message_id=message_id, push_name=push_name)
+                )
             pipe.execute()
         taken = self.batches.take(COMPANY, phone)
         assert taken.batch is not None, f"no batch for {phone}: {taken.outcome}"

@@ -62,6 +62,7 @@ from services.wa_gateway.transport.neonize_options import NeonizeOptions
 from services.wa_gateway.transport.neonize_pairing import format_pairing_code
 from services.wa_gateway.transport.neonize_transport import NeonizeTransport
 from shared.errors import ConfigurationError, TransientError, WhatsAppNotConnected
+from shared.wire import SessionEvent
 
 CUSTOMER = "79001234567"
 SALON = "79990002222"
@@ -194,7 +195,7 @@ async def make_harness(tmp_path: Path) -> AsyncIterator[Callable[..., Harness]]:
         await transport.stop()
 
 
-async def noop_publish(_event: dict[str, Any]) -> None:
+async def noop_publish(_event: SessionEvent) -> None:
     return None
 
 
@@ -360,7 +361,7 @@ async def test_own_message_is_not_journalled(tmp_path: Path, make_harness: Calla
 
         await dispatch(harness.client, message_ev(message_id="CUSTOMER"))
         await recorder.next()
-        assert [entry.payload["messageId"] for entry in journal.pending(10)] == ["CUSTOMER"]
+        assert [entry.message.message_id for entry in journal.pending(10)] == ["CUSTOMER"]
     finally:
         journal.close()
 

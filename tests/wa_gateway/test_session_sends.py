@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from services.wa_gateway.journal import Journal
 from services.wa_gateway.session import WhatsAppSession
 from services.wa_gateway.settings import GatewaySettings
-from services.wa_gateway.transport.base import IncomingMessage, SentMessage, TransportEvent, TransportEventType
+from services.wa_gateway.transport.base import SentMessage, TransportEvent, TransportEventType, WhatsAppMessage
 from services.wa_gateway.transport.simulator import SimulatorTransport
-from shared.models import BatchedWebhook
+from shared.errors import WhatsAppRefused
 from shared.phones import normalize_chat
+from shared.wire import BatchedWebhook, SessionEvent
 
 CLIENT = "79001234567"
 
@@ -32,7 +32,7 @@ class FlakySimulator(SimulatorTransport):
         return await super().send_text(phone, text)
 
 
-async def noop_publish(_event: dict[str, Any]) -> None:
+async def noop_publish(_event: SessionEvent) -> None:
     return None
 
 
@@ -47,7 +47,7 @@ async def test_concurrent_sends_with_one_key_send_once_even_when_the_first_fails
         async def send() -> tuple[SentMessage, bool] | Exception:
             try:
                 return await session.send_text(CLIENT, "hello", "batch-0")
-            except TimeoutError as error:
+            except WhatsAppRefused as error:
                 return error
 
         first = asyncio.create_task(send())
@@ -58,7 +58,7 @@ async def test_concurrent_sends_with_one_key_send_once_even_when_the_first_fails
         results = await asyncio.gather(first, *waiting, arriving)
         late = await send()
 
-        assert isinstance(results[0], TimeoutError)
+        assert isinstance(results[0], WhatsAppRefused)
         assert [item.text for item in await transport.outbox(CLIENT)] == ["hello"]
         message_ids = {result[0].message_id for result in [*results[1:], late] if isinstance(result, tuple)}
         assert len(message_ids) == 1
@@ -73,7 +73,7 @@ async def test_what_the_gateway_journals_is_what_the_api_accepts(tmp_path: Path)
     journal = Journal(tmp_path / "journal.sqlite")
     session = WhatsAppSession(settings, transport, journal, lambda: None, noop_publish)
     try:
-        message = IncomingMessage(
+        message = WhatsAppMessage(
             chat="120363012345678901",
             sender=CLIENT,
             message_id="3EB0CONTROL",
@@ -84,10 +84,10 @@ async def test_what_the_gateway_journals_is_what_the_api_accepts(tmp_path: Path)
         )
         await session.handle_event(TransportEvent(TransportEventType.MESSAGE, message=message))
         [entry] = journal.pending(10)
-        assert entry.payload["message"] == "привет\nстрока"
-        assert entry.payload["pushName"] == "Аня"
-        assert entry.payload["from"] == "120363012345678901@g.us"
-        webhook = BatchedWebhook.model_validate({"messages": [entry.payload]})
+        assert entry.message.message == "привет\nстрока"
+        assert entry.message.push_name == "Аня"
+        assert entry.message.from_ == "120363012345678901@g.us"
+        webhook = BatchedWebhook.model_validate_json(BatchedWebhook(messages=[entry.message]).to_json())
         assert normalize_chat(webhook.messages[0].from_) == "120363012345678901@g.us"
     finally:
         journal.close()

@@ -7,46 +7,32 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import anyio
-from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query
 
-from services.api.deps import StateDep, require_api_key
-from shared.errors import BookingRefused, InvalidPhone, TransientError, UnknownCompany
-from shared.http import error_response
+from services.api.deps import CompanyIdPath, StateDep, require_api_key
+from shared.errors import InvalidPhone
 from shared.logging import bound, get_logger
 from shared.phones import normalize_phone
+from shared.wire import BOOKINGS_PATH, served_company
 
 log = get_logger(__name__)
-router = APIRouter(prefix="/api/companies", dependencies=[Depends(require_api_key)])
-
-CompanyIdPath = Annotated[str, Path(alias="companyId", pattern=r"^[A-Za-z0-9_-]{1,50}$")]
+router = APIRouter(dependencies=[Depends(require_api_key)])
 
 
-@router.get("/{companyId}/bookings", response_model=None)
+@router.get(BOOKINGS_PATH)
 async def client_bookings(
     company_id: CompanyIdPath,
     state: StateDep,
     phone: Annotated[str, Query(min_length=1, max_length=64)],
-) -> dict[str, Any] | JSONResponse:
-    if company_id != state.settings.company_id:
-        raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
+) -> dict[str, Any]:
+    served_company(company_id, state.settings.company_id)
     try:
         digits = normalize_phone(phone, state.settings.default_region)
     except InvalidPhone as error:
         raise InvalidPhone(f"phone: {error}") from None
-    with bound(company_id=company_id, chat=digits):
-        try:
-            bookings = await anyio.to_thread.run_sync(
-                state.backend.client_bookings, digits, limiter=state.backend_limiter
-            )
-        except TransientError as error:
-            log.warning("Bookings not listed: the booking backend is unavailable", error=str(error))
-            return error_response(503, f"the booking backend ({state.backend.name}) is unavailable: {error}")
-        except BookingRefused as error:
-            log.warning("Bookings not listed: the booking backend refused", error=str(error))
-            return error_response(502, f"the booking backend ({state.backend.name}) refused: {error}")
-        log.info("Bookings listed", count=len(bookings), backend=state.backend.name)
+    with bound(company_id=company_id, chat=digits, backend=state.backend.name):
+        bookings = await state.backend_pool.run(state.backend.client_bookings, digits)
+        log.info("Bookings listed", count=len(bookings))
     return {
         "bookings": [
             {

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import httpx
 import redis
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from services.api.deps import ApiState, StateDep
-from services.api.routes.sessions import session_owner_url
+from services.api.gateway_proxy import session_owner_url
 
 router = APIRouter()
 
@@ -36,14 +35,12 @@ async def health(state: StateDep) -> JSONResponse:
         "standalone": state.settings.wa_standalone,
     }
     try:
-        body["queue"] = await anyio.to_thread.run_sync(_redis_and_queue, state, limiter=state.redis_limiter)
+        body["queue"] = await state.redis_pool.run(_redis_and_queue, state)
         body["redis"] = {"ok": True}
     except redis.RedisError as error:
         body["redis"] = {"ok": False, "error": str(error)}
         failing.append("redis")
-    gateway_url = await anyio.to_thread.run_sync(
-        session_owner_url, state, state.settings.company_id, limiter=state.redis_limiter
-    )
+    gateway_url = await state.redis_pool.run(session_owner_url, state, state.settings.company_id)
     gateway_url = gateway_url or state.settings.gateway_url
     try:
         response = await state.http.get(f"{gateway_url}/health", timeout=GATEWAY_HEALTH_TIMEOUT)

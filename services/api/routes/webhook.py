@@ -3,69 +3,49 @@
 from __future__ import annotations
 
 import time
-from functools import partial
-from typing import Annotated, Any
+from typing import Any
 
-import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
 from services.api.deps import ApiState, StateDep
 from services.api.ingest import ingest
-from shared.batching import BufferedMessage
-from shared.errors import InvalidInput, InvalidPhone, NotAuthenticated, StoreUnavailable, UnknownCompany
-from shared.http import describe_validation, error_response, parse_json_object
+from shared.errors import InvalidInput, InvalidPhone, NotAuthenticated
+from shared.http import describe_validation, parse_json_object
 from shared.logging import bound, get_logger
-from shared.models import BatchedWebhook, CompanyIdField, Identifier, InboundMessage, SingleWebhook, WireModel
 from shared.phones import normalize_chat, normalize_phone
 from shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
+from shared.wire import (
+    REACTION_WEBHOOK_PATH,
+    WEBHOOK_PATH,
+    BatchedWebhook,
+    InboundMessage,
+    InboundReaction,
+    parse_webhook,
+    served_company,
+)
 
 log = get_logger(__name__)
 router = APIRouter()
 
-WEBHOOK_PATH = "/webhook/whatsapp/batched"
 
-
-def _parse(body: bytes) -> tuple[str | None, list[InboundMessage]]:
-    data = parse_json_object(body)
+def _parse(body: bytes) -> BatchedWebhook:
     try:
-        if "messages" in data:
-            batched = BatchedWebhook.model_validate(data)
-            return batched.company_id, batched.messages
-        single = SingleWebhook.model_validate(data)
+        return parse_webhook(parse_json_object(body))
     except ValidationError as error:
-        _status, message = describe_validation(error.errors())
-        raise InvalidInput(message) from None
-    return single.company_id, [InboundMessage.model_validate(single.model_dump(exclude={"company_id"}))]
+        raise InvalidInput(describe_validation(error.errors())[1]) from None
 
 
-def _buffered(messages: list[InboundMessage], region: str) -> list[BufferedMessage]:
-    buffered = []
+def _with_chats(messages: list[InboundMessage], region: str) -> list[InboundMessage]:
+    """Each message with ``from`` normalised to its chat: a client's E.164 digits or a group id."""
+    normalised = []
     for index, message in enumerate(messages):
         try:
             chat = normalize_chat(message.from_, region)
         except InvalidPhone as error:
             raise InvalidPhone(f"messages.{index}.from: {error}") from None
-        buffered.append(
-            BufferedMessage(
-                chat=chat,
-                text=message.message,
-                message_id=message.message_id,
-                timestamp_ms=message.timestamp,
-                kind=message.type,
-                push_name=message.push_name,
-            )
-        )
-    return buffered
-
-
-class ReactionWebhook(WireModel):
-    company_id: CompanyIdField | None = Field(None, alias="companyId")
-    from_: Annotated[str, Field(min_length=1, max_length=64)] = Field(alias="from")
-    emoji: Annotated[str, Field(min_length=1, max_length=16)]
-    message_id: Identifier = Field(alias="messageId")
-    timestamp: Annotated[int, Field(ge=0)] | None = None
+        normalised.append(message.model_copy(update={"from_": chat}))
+    return normalised
 
 
 async def _signed_body(request: Request, state: ApiState) -> bytes:
@@ -87,49 +67,39 @@ async def _signed_body(request: Request, state: ApiState) -> bytes:
     return body
 
 
-@router.post("/webhook/whatsapp/reaction")
+@router.post(REACTION_WEBHOOK_PATH)
 async def reaction_webhook(request: Request, state: StateDep) -> dict[str, Any]:
     """A client reacted to a message. Logged for now; nothing is queued for the AI."""
     body = await _signed_body(request, state)
     try:
-        reaction = ReactionWebhook.model_validate(parse_json_object(body))
+        reaction = InboundReaction.model_validate(parse_json_object(body))
     except ValidationError as error:
         raise InvalidInput(describe_validation(error.errors())[1]) from None
-    company_id = reaction.company_id or state.settings.company_id
-    if company_id != state.settings.company_id:
-        raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
+    company_id = served_company(reaction.company_id, state.settings.company_id)
     chat = normalize_phone(reaction.from_, state.settings.default_region)
     with bound(company_id=company_id, chat=chat, message_id=reaction.message_id):
         log.info("Reaction from", emoji=reaction.emoji)
     return {"success": True}
 
 
-@router.post(WEBHOOK_PATH, response_model=None)
-async def batched_webhook(request: Request, state: StateDep) -> dict[str, Any] | JSONResponse:
+@router.post(WEBHOOK_PATH)
+async def receive_messages(request: Request, state: StateDep) -> dict[str, Any]:
+    """The gateway's batches and the original's single-message form: stored, deduplicated, flush scheduled."""
     started = time.perf_counter()
     body = await _signed_body(request, state)
-    company_id, messages = _parse(body)
-    company_id = company_id or state.settings.company_id
-    if company_id != state.settings.company_id:
-        raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
-    buffered = _buffered(messages, state.settings.default_region)
-    try:
-        result = await anyio.to_thread.run_sync(
-            partial(
-                ingest,
-                state.redis,
-                state.batches,
-                state.queue,
-                company_id,
-                buffered,
-                state.settings.batch_idle_seconds,
-                state.settings.job_timeout_seconds,
-            ),
-            limiter=state.redis_limiter,
-        )
-    except StoreUnavailable as error:
-        log.error("Webhook not stored; the gateway will retry", error=str(error), company_id=company_id)
-        return error_response(503, str(error))
+    webhook = _parse(body)
+    company_id = served_company(webhook.company_id, state.settings.company_id)
+    messages = _with_chats(webhook.messages, state.settings.default_region)
+    result = await state.redis_pool.run(
+        ingest,
+        state.redis,
+        state.batches,
+        state.queue,
+        company_id,
+        messages,
+        state.settings.batch_idle_seconds,
+        state.settings.job_timeout_seconds,
+    )
     for message in result.added:
         with bound(company_id=company_id, chat=message.chat, message_id=message.message_id):
             log.info("Message queued for the worker")

@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any
+from typing import Any
 
 import segno
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import Field
 
 from services.wa_gateway.deps import GatewayDep, require_api_key
-from shared.errors import TransientError
 from shared.http import error_response
 from shared.logging import get_logger
-from shared.models import WireModel
 from shared.phones import normalize_phone
+from shared.wire import PairRequest, SessionStatus
 
 log = get_logger(__name__)
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
 
-class PairRequest(WireModel):
-    phone: Annotated[str, Field(min_length=1, max_length=64)]
-
-
 def _no_qr(gateway: GatewayDep) -> JSONResponse:
     status = gateway.session.state.status
-    hint = "already connected" if status == "connected" else "POST /reconnect to start a new pairing"
+    hint = "already connected" if status is SessionStatus.CONNECTED else "POST /reconnect to start a new pairing"
     return error_response(404, f"no QR code to show (status: {status}); {hint}")
 
 
@@ -52,17 +46,8 @@ async def qr_text(gateway: GatewayDep) -> Response:
 
 
 @router.post("/pair", response_model=None)
-async def pair(request: PairRequest, gateway: GatewayDep) -> dict[str, Any] | JSONResponse:
+async def pair(request: PairRequest, gateway: GatewayDep) -> dict[str, Any]:
     """Pair by code: WhatsApp > Linked devices > Link with phone number, then type the code."""
     phone = normalize_phone(request.phone, gateway.settings.default_region)
-    try:
-        code = await gateway.session.pair_phone(phone)
-    except NotImplementedError as error:
-        return error_response(409, str(error))
-    except TransientError as error:
-        log.warning("Pairing code not issued", error=str(error))
-        return error_response(503, str(error))
-    except Exception as error:
-        log.error("Pairing code not issued", error=f"{type(error).__name__}: {error}")
-        return error_response(502, f"WhatsApp refused the pairing request: {error}")
+    code = await gateway.session.pair_phone(phone)
     return {"success": True, "code": code, "phone": phone}

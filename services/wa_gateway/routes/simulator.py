@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 from pydantic import Field
 
 from services.wa_gateway.deps import GatewayDep, SimulatorDep
-from shared.models import CleanText, Identifier, WireModel
 from shared.phones import normalize_phone
+from shared.wire import CleanText, Identifier, WireModel
 
 router = APIRouter(prefix="/simulator")
 

@@ -2,20 +2,20 @@
 
 from services.wa_gateway.transport.base import (
     EventHandler,
-    IncomingMessage,
     IncomingReaction,
     SentMessage,
     Transport,
     TransportEvent,
     TransportEventType,
+    WhatsAppMessage,
 )
 
 __all__ = [
     "EventHandler",
-    "IncomingMessage",
     "IncomingReaction",
     "SentMessage",
     "Transport",
     "TransportEvent",
     "TransportEventType",
+    "WhatsAppMessage",
 ]

@@ -24,7 +24,7 @@ class TransportEventType(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class IncomingMessage:
+class WhatsAppMessage:
     """A message as the webhook needs it; ``chat`` and ``sender`` are E.164 digits."""
 
     chat: str
@@ -49,7 +49,7 @@ class IncomingReaction:
 @dataclass(frozen=True, slots=True)
 class TransportEvent:
     type: TransportEventType
-    message: IncomingMessage | None = None
+    message: WhatsAppMessage | None = None
     reaction: IncomingReaction | None = None
     reason: str | None = None
     qr: str | None = None

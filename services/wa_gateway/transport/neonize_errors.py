@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from neonize.exc import NeonizeError
 
-from shared.errors import TransientError, WhatsAppNotConnected
+from shared.errors import TransientError, WhatsAppNotConnected, WhatsAppRefused
 
 _TRANSIENT_ERRORS = (
     "timed out",
@@ -32,7 +32,7 @@ _NOT_CONNECTED_ERRORS = (
 @contextlib.contextmanager
 def translated_errors() -> Iterator[None]:
     """Timeouts and a missing socket may pass on retry (TransientError); anything else is
-    WhatsApp refusing, and the neonize error is re-raised unchanged."""
+    WhatsApp refusing (WhatsAppRefused, a 502 to the caller)."""
     try:
         yield
     except NeonizeError as error:
@@ -41,4 +41,4 @@ def translated_errors() -> Iterator[None]:
             raise WhatsAppNotConnected(f"WhatsApp is not connected: {error}") from error
         if any(marker in text for marker in _TRANSIENT_ERRORS):
             raise TransientError(f"WhatsApp did not answer in time: {error}") from error
-        raise
+        raise WhatsAppRefused(f"WhatsApp refused: {error}") from error

@@ -31,10 +31,10 @@ from neonize.proto.Neonize_pb2 import ConnectFailureReason
 from neonize.utils.message import extract_text
 
 from services.wa_gateway.transport.base import (
-    IncomingMessage,
     IncomingReaction,
     TransportEvent,
     TransportEventType,
+    WhatsAppMessage,
 )
 from shared.logging import get_logger
 
@@ -232,7 +232,7 @@ async def _message_event(ev: Any, sender: str, resolve_lid: LidResolver | None) 
         return None
     return TransportEvent(
         TransportEventType.MESSAGE,
-        message=IncomingMessage(
+        message=WhatsAppMessage(
             chat=chat,
             sender=sender,
             message_id=message_id,

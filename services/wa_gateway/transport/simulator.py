@@ -15,11 +15,11 @@ from typing import Any
 
 from services.wa_gateway.transport.base import (
     EventHandler,
-    IncomingMessage,
     IncomingReaction,
     SentMessage,
     TransportEvent,
     TransportEventType,
+    WhatsAppMessage,
 )
 from shared.blocking import run_blocking
 from shared.errors import WhatsAppNotConnected
@@ -74,7 +74,7 @@ class SimulatorTransport:
         self._own_phone = own_phone
         self._handler: EventHandler | None = None
         self._connected = False
-        self._waiting_inbound: list[IncomingMessage] = []
+        self._waiting_inbound: list[WhatsAppMessage] = []
 
     @property
     def own_phone(self) -> str | None:
@@ -141,8 +141,8 @@ class SimulatorTransport:
 
     # --- the simulator's own controls, served under /simulator/* ---
 
-    async def inbound(self, sender: str, text: str, push_name: str | None, message_id: str | None) -> IncomingMessage:
-        message = IncomingMessage(
+    async def inbound(self, sender: str, text: str, push_name: str | None, message_id: str | None) -> WhatsAppMessage:
+        message = WhatsAppMessage(
             chat=sender,
             sender=sender,
             message_id=message_id or new_message_id(),

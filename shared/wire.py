@@ -1,0 +1,278 @@
+"""The wire contract: every payload that crosses a process boundary, and every path, defined once.
+
+HTTP between the services, Redis between the api and the worker, the lease between the gateway and
+the api: each travels as one of these models. Field names are the original's (camelCase on the
+wire) so an operator's old tooling still reads them. Unknown fields are rejected: a typo in a
+producer fails loudly instead of silently losing data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field
+
+from shared.errors import UnknownCompany
+from shared.text import first_control_character
+
+# --- paths ---------------------------------------------------------------------------------------
+
+WEBHOOK_PATH = "/webhook/whatsapp/batched"
+"""The api's webhook: the gateway's batches, and the original's single-message form."""
+REACTION_WEBHOOK_PATH = "/webhook/whatsapp/reaction"
+GATEWAY_HEALTH_PATH = "/health"
+GATEWAY_SEND_PATH = "/send"
+GATEWAY_REACTION_PATH = "/reaction"
+GATEWAY_TYPING_PATH = "/typing"
+GATEWAY_RECONNECT_PATH = "/reconnect"
+SESSION_SEND_PATH = "/api/whatsapp/sessions/{companyId}/send"
+"""The api's send proxy: the worker's only way to WhatsApp."""
+SESSION_REACTION_PATH = "/api/whatsapp/sessions/{companyId}/reaction"
+ORIGINAL_REACTION_PATH = "/api/whatsapp/reaction"
+BOOKINGS_PATH = "/api/companies/{companyId}/bookings"
+
+
+def session_send_path(company_id: str) -> str:
+    return SESSION_SEND_PATH.format(companyId=company_id)
+
+
+def session_reaction_path(company_id: str) -> str:
+    return SESSION_REACTION_PATH.format(companyId=company_id)
+
+
+# --- field types ---------------------------------------------------------------------------------
+
+MAX_MESSAGE_CHARS = 4096
+"""WhatsApp's documented ceiling for a text body (Cloud API); the original validated the same."""
+
+MAX_MESSAGES_PER_WEBHOOK = 500
+
+COMPANY_ID_PATTERN = r"^[A-Za-z0-9_-]{1,50}$"
+_COMPANY_ID = re.compile(COMPANY_ID_PATTERN)
+
+
+def _no_control_characters(value: str) -> str:
+    found = first_control_character(value)
+    if found is not None:
+        raise ValueError(f"contains the control character U+{ord(found):04X}")
+    return value
+
+
+CleanText = Annotated[str, AfterValidator(_no_control_characters)]
+MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(_no_control_characters)]
+CompanyId = Annotated[str, Field(pattern=COMPANY_ID_PATTERN)]
+Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:=+/-]+$")]
+PhoneText = Annotated[str, Field(min_length=1, max_length=64)]
+"""A phone or chat as a caller wrote it; ``shared.phones`` normalises it."""
+
+
+def is_company_id(value: str) -> bool:
+    return bool(_COMPANY_ID.match(value))
+
+
+def served_company(requested: str | None, served: str) -> str:
+    """The company a request is for (``served`` when it names none); UnknownCompany if not this deployment's."""
+    company_id = requested or served
+    if company_id != served:
+        raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
+    return company_id
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=False)
+
+    def to_json(self) -> str:
+        """Compact JSON with the wire's field names; Russian stays readable."""
+        return self.model_dump_json(by_alias=True)
+
+    def to_wire(self) -> dict[str, object]:
+        return self.model_dump(by_alias=True, mode="json")
+
+
+# --- inbound: WhatsApp -> gateway -> api -> Redis -> worker --------------------------------------
+
+
+class InboundMessage(WireModel):
+    """One message a client wrote to the salon, the same model at every hop after the transport.
+
+    The gateway journals it and forwards it; the api validates it, normalises ``from`` to the chat
+    (E.164 digits or a group id) and stores it in the chat's buffer; the worker reads it back.
+    """
+
+    from_: PhoneText = Field(alias="from")
+    message: Annotated[CleanText, Field(max_length=65536)] = Field(validation_alias=AliasChoices("message", "body"))
+    message_id: Identifier = Field(alias="messageId", validation_alias=AliasChoices("messageId", "id"))
+    timestamp: Annotated[int, Field(ge=0)] | None = None
+    """Unix milliseconds, as WhatsApp reported it."""
+    type: Annotated[str, Field(max_length=32)] = "text"
+    push_name: Annotated[CleanText, Field(max_length=256)] | None = Field(None, alias="pushName")
+
+    @property
+    def chat(self) -> str:
+        return self.from_
+
+    @property
+    def text(self) -> str:
+        return self.message
+
+
+class BatchedWebhook(WireModel):
+    """``POST /webhook/whatsapp/batched``: the gateway's form, several messages per request."""
+
+    company_id: CompanyId | None = Field(None, alias="companyId")
+    messages: Annotated[list[InboundMessage], Field(min_length=1, max_length=MAX_MESSAGES_PER_WEBHOOK)]
+
+
+class SingleWebhook(InboundMessage):
+    """The original's single-message form ``{from, message, messageId, timestamp}``."""
+
+    company_id: CompanyId | None = Field(None, alias="companyId")
+
+    def as_batch(self) -> BatchedWebhook:
+        message = InboundMessage.model_validate(self.model_dump(exclude={"company_id"}))
+        return BatchedWebhook(company_id=self.company_id, messages=[message])
+
+
+def parse_webhook(data: dict[str, object]) -> BatchedWebhook:
+    """Either form of the webhook's body, as one batch. Raises pydantic's ValidationError."""
+    if "messages" in data:
+        return BatchedWebhook.model_validate(data)
+    return SingleWebhook.model_validate(data).as_batch()
+
+
+class InboundReaction(WireModel):
+    """``POST /webhook/whatsapp/reaction``: a client reacted to a message."""
+
+    company_id: CompanyId | None = Field(None, alias="companyId")
+    from_: PhoneText = Field(alias="from")
+    emoji: Annotated[str, Field(min_length=1, max_length=16)]
+    message_id: Identifier = Field(alias="messageId")
+    timestamp: Annotated[int, Field(ge=0)] | None = None
+
+
+# --- outbound: worker -> api proxy -> gateway -> WhatsApp ----------------------------------------
+
+
+class SendRequest(WireModel):
+    """``POST /send`` on the gateway and the api's send proxy."""
+
+    phone: PhoneText
+    """The chat: a client's phone or, when groups are enabled, a group id (the original's field name)."""
+    message: MessageText
+    idempotency_key: Identifier | None = Field(None, alias="idempotencyKey")
+
+
+class SendResult(WireModel):
+    """The gateway's answer to ``POST /send``."""
+
+    success: Literal[True] = True
+    message_id: str = Field(alias="messageId")
+    phone: str
+    company_id: str = Field(alias="companyId")
+    duplicate: bool = False
+
+
+class ProxySendResult(WireModel):
+    """The api's answer to ``POST /api/whatsapp/sessions/{companyId}/send`` (the original's shape)."""
+
+    success: Literal[True] = True
+    company_id: str = Field(alias="companyId")
+    phone: str
+    message_id: str = Field(alias="messageId")
+    timestamp: int
+    duplicate: bool = False
+
+
+class ReactionRequest(WireModel):
+    """``POST /reaction`` on the gateway and the api's reaction proxies: an emoji on a client's message."""
+
+    phone: PhoneText
+    emoji: Annotated[str, Field(min_length=1, max_length=8)]
+    message_id: Identifier = Field(alias="messageId")
+    company_id: CompanyId | None = Field(None, alias="companyId")
+    idempotency_key: Identifier | None = Field(None, alias="idempotencyKey")
+
+
+class ReactionResult(WireModel):
+    """The gateway's answer to ``POST /reaction``; the api's proxies add ``companyId``."""
+
+    success: Literal[True] = True
+    company_id: str | None = Field(None, alias="companyId")
+    message_id: str = Field(alias="messageId")
+    phone: str
+    emoji: str
+    duplicate: bool = False
+
+
+class TypingRequest(WireModel):
+    """``POST /typing`` on the gateway: the salon shows "typing…" while the AI works."""
+
+    phone: PhoneText
+    state: Literal["composing", "paused"]
+
+
+class PairRequest(WireModel):
+    """``POST /pair`` on the gateway: pair by code instead of a QR scan."""
+
+    phone: PhoneText
+
+
+# --- the session owner's state -------------------------------------------------------------------
+
+
+class SessionStatus(StrEnum):
+    """What ``GET /health`` on the session owner says the WhatsApp session is doing."""
+
+    STARTING = "starting"
+    STANDBY = "standby"
+    """Another process owns the number (or Redis can't prove it doesn't): not connecting."""
+    CONNECTING = "connecting"
+    QR = "qr"
+    PAIRED = "paired"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    QR_EXPIRED = "qr_expired"
+    REPLACED = "replaced"
+    LOGGED_OUT = "logged_out"
+    BANNED = "banned"
+    OUTDATED = "outdated"
+    STOPPED = "stopped"
+
+
+NEEDS_OPERATOR = frozenset(
+    {
+        SessionStatus.REPLACED,
+        SessionStatus.LOGGED_OUT,
+        SessionStatus.QR_EXPIRED,
+        SessionStatus.STOPPED,
+        SessionStatus.BANNED,
+        SessionStatus.OUTDATED,
+    }
+)
+"""Statuses the session leaves only by an operator's action (reconnect, pair, restart)."""
+
+
+class SessionEvent(WireModel):
+    """Published on ``whatsapp:events`` when the session connects, is replaced, logs out...; the api logs it."""
+
+    type: str
+    company_id: str = Field(alias="companyId")
+    phone_number: str | None = Field(None, alias="phoneNumber")
+    reason: str | None = None
+    timestamp: int
+
+
+class LeaseHolder(WireModel):
+    """The value of ``wa:lease:<company>``: who owns the WhatsApp session and where it serves /send."""
+
+    instance: str
+    url: str
+    process: str
+    since: float
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> LeaseHolder:
+        return cls.model_validate(json.loads(raw))
