@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from shared.models import MAX_MESSAGE_CHARS
+from shared.wire import MAX_MESSAGE_CHARS
 
 _THINK = re.compile(r"\[THINK\].*?\[/THINK\]", re.DOTALL | re.IGNORECASE)
 _TAGS = re.compile(r"\[/?(RESPOND|THINK)\]", re.IGNORECASE)

@@ -13,7 +13,9 @@ from rq import get_current_job
 
 from services.worker.context import current_deps
 from services.worker.pipeline import WorkerDeps, answer_batch
+from shared import redis_keys
 from shared.errors import PermanentError
+from shared.locks import RedisLock
 from shared.logging import bound, get_logger
 
 log = get_logger(__name__)
@@ -31,15 +33,14 @@ class ChatLockKeeper:
     """
 
     def __init__(self, deps: WorkerDeps, company_id: str, chat: str) -> None:
-        self._deps = deps
-        self._company_id = company_id
         self._chat = chat
         self.holder = uuid.uuid4().hex
+        self._lock = RedisLock(deps.redis, redis_keys.chat_lock(company_id, chat), self.holder, CHAT_LOCK_TTL_MS)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="chat-lock", daemon=True)
 
     def acquire(self) -> bool:
-        if not self._deps.batches.acquire_chat(self._company_id, self._chat, self.holder, CHAT_LOCK_TTL_MS):
+        if not self._lock.acquire():
             return False
         self._thread.start()
         return True
@@ -47,7 +48,7 @@ class ChatLockKeeper:
     def _renew(self) -> None:
         while not self._stop.wait(CHAT_LOCK_TTL_MS / 1000 / 3):
             try:
-                if not self._deps.batches.renew_chat(self._company_id, self._chat, self.holder, CHAT_LOCK_TTL_MS):
+                if not self._lock.renew():
                     log.error("Chat lock lost while answering; another execution may overlap", chat=self._chat)
             except Exception as error:  # Redis blip: the next renewal tries again well within the TTL
                 log.warning("Chat lock renewal failed", error=str(error))
@@ -56,7 +57,7 @@ class ChatLockKeeper:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)  # a renewal in flight must not outlive the release
-        self._deps.batches.release_chat(self._company_id, self._chat, self.holder)
+        self._lock.release()
 
 
 def flush_chat(company_id: str, chat: str) -> str:
