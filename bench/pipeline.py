@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from shared.wire import WEBHOOK_PATH
 from tests.support.redis_server import RedisServer
 from tests.support.services import Stack, descendants
 from tests.support.waiting import wait_for
@@ -35,7 +36,7 @@ LATENCY_SAMPLES = 60
 
 
 async def webhook_throughput(stack: Stack) -> dict[str, Any]:
-    url = f"{stack.api_url}/webhook/whatsapp/batched"
+    url = f"{stack.api_url}{WEBHOOK_PATH}"
     latencies: list[float] = []
     counter = iter(range(WEBHOOK_REQUESTS))
 

@@ -6,7 +6,6 @@ the process with one line that names the variable, never a traceback.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
@@ -14,8 +13,8 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.errors import ConfigurationError
+from shared.wire import COMPANY_ID_PATTERN, is_company_id
 
-COMPANY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "changethis", "change-me", "secret", "placeholder", "xxx"})
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -50,8 +49,8 @@ class CommonSettings(BaseSettings):
     @field_validator("company_id")
     @classmethod
     def _company_id_shape(cls, value: str) -> str:
-        if not COMPANY_ID_PATTERN.match(value):
-            raise ValueError("must match [A-Za-z0-9_-]{1,50}")
+        if not is_company_id(value):
+            raise ValueError(f"must match {COMPANY_ID_PATTERN}")
         return value
 
     @field_validator("redis_url")

@@ -1,11 +1,24 @@
 """Every Redis key, channel and queue name the project uses, in one place.
 
+Every key starts with ``ai-admin:`` followed by the original's name for it (``rapid-fire``,
+``dialog``...), so ``redis-cli --scan --pattern 'ai-admin:*'`` lists all of the project's state
+and nothing of anyone else's. Two names are not keys and keep the original's spelling: the
+pub/sub channels ``whatsapp:events``/``whatsapp:health`` and the RQ queue ``company-<id>-messages``
+(RQ stores it under its own ``rq:`` prefix).
+
 A key's docstring says who writes it, who reads it and why its TTL is what it is.
 """
 
 from __future__ import annotations
 
 import hashlib
+
+KEY_PREFIX = "ai-admin"
+
+
+def _key(*parts: str | int) -> str:
+    return ":".join([KEY_PREFIX, *map(str, parts)])
+
 
 EVENTS_CHANNEL = "whatsapp:events"
 """Pub/sub: the gateway publishes connected/replaced/logged_out; the api logs them (original's channel)."""
@@ -35,17 +48,17 @@ def chat_token(company_id: str, chat: str) -> str:
 
 def seen(company_id: str, message_id: str) -> str:
     """SET NX marker: this WhatsApp message id has been stored once already."""
-    return f"wa:seen:{company_id}:{message_id}"
+    return _key("wa", "seen", company_id, message_id)
 
 
 def buffer(company_id: str, chat: str) -> str:
     """LIST of messages waiting for the chat's batch window to close (original: ``rapid-fire:{phone}``)."""
-    return f"rapid-fire:{company_id}:{chat}"
+    return _key("rapid-fire", company_id, chat)
 
 
 def last_message(company_id: str, chat: str) -> str:
     """Redis-clock ms of the chat's newest buffered message (original: ``last-msg:{phone}``)."""
-    return f"last-msg:{company_id}:{chat}"
+    return _key("last-msg", company_id, chat)
 
 
 def inflight(company_id: str, chat: str) -> str:
@@ -54,12 +67,12 @@ def inflight(company_id: str, chat: str) -> str:
     It survives a worker crash, so the retried job answers the same batch with the same
     idempotency keys instead of losing it or answering twice.
     """
-    return f"batch:inflight:{company_id}:{chat}"
+    return _key("batch", "inflight", company_id, chat)
 
 
 def chat_lock(company_id: str, chat: str) -> str:
     """SET NX PX: held while one worker answers a chat, so a chat's batches never overlap."""
-    return f"chat-lock:{company_id}:{chat}"
+    return _key("chat-lock", company_id, chat)
 
 
 def reply_budget(company_id: str, chat: str, hour: int) -> str:
@@ -67,12 +80,12 @@ def reply_budget(company_id: str, chat: str, hour: int) -> str:
 
     A set, not a counter, so a retried job doesn't spend the budget twice.
     """
-    return f"reply-budget:{company_id}:{chat}:{hour}"
+    return _key("reply-budget", company_id, chat, hour)
 
 
 def gateway_lease(company_id: str) -> str:
     """SET NX EX: the one process allowed to own this company's WhatsApp session."""
-    return f"wa:lease:{company_id}"
+    return _key("wa", "lease", company_id)
 
 
 def yclients_rate(company_id: str, window: str) -> str:
@@ -80,7 +93,7 @@ def yclients_rate(company_id: str, window: str) -> str:
 
     YClients allows 5 requests a second and 200 a minute per IP; the api and the worker count together.
     """
-    return f"yclients:rate:{company_id}:{window}"
+    return _key("yclients", "rate", company_id, window)
 
 
 DIALOG_TTL_SECONDS = 24 * 3600
@@ -92,22 +105,22 @@ PREFERENCES_TTL_SECONDS = 90 * 24 * 3600
 
 def dialog(company_id: str, phone: str) -> str:
     """JSON: the conversation's state (selection, offered times, pending question); the original's key, 24 h."""
-    return f"dialog:{company_id}:whatsapp:{phone}"
+    return _key("dialog", company_id, "whatsapp", phone)
 
 
 def messages(company_id: str, phone: str) -> str:
     """LIST (newest first) of the last 50 turns, client's and ours, as JSON; the original's key, 24 h."""
-    return f"messages:{company_id}:whatsapp:{phone}"
+    return _key("messages", company_id, "whatsapp", phone)
 
 
 def client(company_id: str, phone: str) -> str:
     """JSON: the client's name, when we last greeted them and asked "Чем ещё могу помочь?"; 7 days."""
-    return f"client:{company_id}:whatsapp:{phone}"
+    return _key("client", company_id, "whatsapp", phone)
 
 
 def preferences(company_id: str, phone: str) -> str:
     """JSON: the client's usual staff member, service and language; 90 days."""
-    return f"preferences:{company_id}:whatsapp:{phone}"
+    return _key("preferences", company_id, "whatsapp", phone)
 
 
 LEDGER_TTL_SECONDS = 7 * 24 * 3600
@@ -120,7 +133,7 @@ def turn_ledger(company_id: str, batch_id: str) -> str:
     Written before the backend is called, so a retried turn checks the backend instead of booking,
     cancelling or moving twice.
     """
-    return f"turn-ledger:{company_id}:{batch_id}"
+    return _key("turn-ledger", company_id, batch_id)
 
 
 def yclients_cache(company_id: str, what: str) -> str:
@@ -128,4 +141,4 @@ def yclients_cache(company_id: str, what: str) -> str:
 
     Shared by every process: RQ forks a fresh work horse per job, whose own memory starts empty.
     """
-    return f"yclients:cache:{company_id}:{what}"
+    return _key("yclients", "cache", company_id, what)

@@ -266,7 +266,7 @@ class SessionEvent(WireModel):
 
 
 class LeaseHolder(WireModel):
-    """The value of ``wa:lease:<company>``: who owns the WhatsApp session and where it serves /send."""
+    """The value of ``ai-admin:wa:lease:<company>``: who owns the WhatsApp session and where it serves /send."""
 
     instance: str
     url: str

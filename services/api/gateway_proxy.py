@@ -13,10 +13,10 @@ import redis
 
 from services.api.deps import ApiState
 from shared import redis_keys
-from shared.errors import UnknownCompany, UpstreamRejected, UpstreamUnavailable
+from shared.errors import UpstreamRejected, UpstreamUnavailable
 from shared.logging import get_logger
 from shared.signing import API_KEY_HEADER
-from shared.wire import LeaseHolder
+from shared.wire import LeaseHolder, served_company
 
 log = get_logger(__name__)
 
@@ -27,8 +27,6 @@ PASSED_ON = frozenset({400, 401})
 async def post_to_session_owner(state: ApiState, company_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """The session owner's 200 answer; otherwise raises the error the caller should get."""
     gateway_url = await state.redis_pool.run(session_owner_url, state, company_id)
-    if gateway_url is None:
-        raise UnknownCompany(f"companyId {company_id!r} is not served by this deployment")
     headers = {}
     api_key = state.settings.api_key.get_secret_value()
     if api_key:
@@ -52,11 +50,11 @@ async def post_to_session_owner(state: ApiState, company_id: str, path: str, bod
     raise UpstreamRejected(f"wa-gateway answered {response.status_code}: {reason}", 502)
 
 
-def session_owner_url(state: ApiState, company_id: str) -> str | None:
+def session_owner_url(state: ApiState, company_id: str) -> str:
     """Where this company's session owner serves /send: the lease says, so one api serves many gateways.
 
     With no lease (the owner is down or on standby), our own company still routes to the configured
-    gateway, which answers 503 rather than letting a send vanish.
+    gateway, which answers 503 rather than letting a send vanish. Any other company is UnknownCompany.
     """
     try:
         raw = state.redis.get(redis_keys.gateway_lease(company_id))
@@ -64,7 +62,8 @@ def session_owner_url(state: ApiState, company_id: str) -> str | None:
         raw = None
     if raw:
         return LeaseHolder.decode(raw).url
-    return state.settings.gateway_url if company_id == state.settings.company_id else None
+    served_company(company_id, state.settings.company_id)
+    return state.settings.gateway_url
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

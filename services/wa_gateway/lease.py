@@ -1,6 +1,6 @@
 """One owner per WhatsApp number, enforced through Redis.
 
-Before it connects, a session owner takes ``wa:lease:<company>`` with SET NX and a TTL, holding its
+Before it connects, a session owner takes ``ai-admin:wa:lease:<company>`` with SET NX and a TTL, holding its
 instance id and the URL where it serves /send. It renews the lease while it runs and gives it up on
 shutdown. Anyone else (a second gateway, or an api with WA_STANDALONE=false) waits on standby and
 takes over only when the lease expires. An owner that can't renew for a whole TTL stops its session

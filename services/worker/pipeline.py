@@ -49,10 +49,10 @@ GROUP_CHAT_NOTE = "group chats are answered by people, not the receptionist"
 class Sender(Protocol):
     """How replies leave the worker: the api's proxies in production (``ApiSender``)."""
 
-    def send_text(self, company_id: str, phone: str, text: str, idempotency_key: str) -> dict[str, Any]: ...
+    def send_text(self, company_id: str, chat: str, text: str, idempotency_key: str) -> dict[str, Any]: ...
 
     def send_reaction(
-        self, company_id: str, phone: str, message_id: str, emoji: str, idempotency_key: str
+        self, company_id: str, chat: str, message_id: str, emoji: str, idempotency_key: str
     ) -> dict[str, Any]: ...
 
 

@@ -8,6 +8,7 @@ import httpx
 
 from shared.errors import PermanentError, UpstreamUnavailable, WhatsAppNotConnected
 from shared.signing import API_KEY_HEADER
+from shared.wire import ReactionRequest, SendRequest, WireModel, session_reaction_path, session_send_path
 
 SEND_TIMEOUT = httpx.Timeout(45.0, connect=5.0)
 
@@ -20,23 +21,21 @@ class ApiSender:
     def close(self) -> None:
         self._client.close()
 
-    def send_text(self, company_id: str, phone: str, text: str, idempotency_key: str) -> dict[str, Any]:
-        return self._post(
-            f"/api/whatsapp/sessions/{company_id}/send",
-            {"phone": phone, "message": text, "idempotencyKey": idempotency_key},
-        )
+    def send_text(self, company_id: str, chat: str, text: str, idempotency_key: str) -> dict[str, Any]:
+        request = SendRequest(phone=chat, message=text, idempotency_key=idempotency_key)
+        return self._post(session_send_path(company_id), request)
 
     def send_reaction(
-        self, company_id: str, phone: str, message_id: str, emoji: str, idempotency_key: str
+        self, company_id: str, chat: str, message_id: str, emoji: str, idempotency_key: str
     ) -> dict[str, Any]:
-        return self._post(
-            f"/api/whatsapp/sessions/{company_id}/reaction",
-            {"phone": phone, "messageId": message_id, "emoji": emoji, "idempotencyKey": idempotency_key},
-        )
+        request = ReactionRequest(phone=chat, message_id=message_id, emoji=emoji, idempotency_key=idempotency_key)
+        return self._post(session_reaction_path(company_id), request)
 
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _post(self, path: str, request: WireModel) -> dict[str, Any]:
         try:
-            response = self._client.post(path, json=body)
+            response = self._client.post(
+                path, content=request.to_json().encode(), headers={"content-type": "application/json"}
+            )
         except httpx.HTTPError as error:
             raise UpstreamUnavailable(f"api unreachable: {type(error).__name__}: {error}") from error
         if response.status_code == 200:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.booking.models import Interval
 from shared.errors import ConfigurationError
+from shared.wire import CompanyId
 
 DEMO_CATALOG = Path(__file__).with_name("demo_salon.yaml")
 """The demo salon shipped in the repository: the default, so a fresh machine has a salon to book."""
@@ -32,7 +33,7 @@ class _Entry(BaseModel):
 
 
 class CatalogCompany(_Entry):
-    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,50}$")]
+    id: CompanyId
     title: Annotated[str, Field(min_length=1)]
     address: str = ""
     phone: str = ""

@@ -124,7 +124,7 @@ def test_bad_input_gets_a_clear_4xx_and_nothing_is_enqueued(
     assert response.status_code == status, response.text
     assert response.json()["success"] is False
     assert says in response.json()["error"]
-    assert redis_client.keys("rapid-fire:*") == []
+    assert redis_client.keys("ai-admin:rapid-fire:*") == []
     assert scheduled_flushes(redis_client) == 0
 
 
@@ -132,7 +132,7 @@ def test_a_body_over_one_megabyte_is_a_413(api: Stack, redis_client: redis.Redis
     huge = {"messages": [{"from": CLIENT, "message": "x" * 60000, "messageId": f"m{i}"} for i in range(20)]}
     response = post(api, huge)
     assert response.status_code == 413
-    assert redis_client.keys("rapid-fire:*") == []
+    assert redis_client.keys("ai-admin:rapid-fire:*") == []
 
 
 class TestWithWebhookSecret:
@@ -166,4 +166,4 @@ class TestWithWebhookSecret:
         response = post(signed_api, self.BODY, headers)
         assert response.status_code == 401
         assert "signature" in response.json()["error"]
-        assert redis_client.keys("rapid-fire:*") == []
+        assert redis_client.keys("ai-admin:rapid-fire:*") == []

@@ -180,7 +180,7 @@ def test_the_turn_writes_the_originals_memory_keys_with_their_ttls(
         "client": redis_client.ttl(redis_keys.client(COMPANY, CLIENT)),
         "preferences": redis_client.ttl(redis_keys.preferences(COMPANY, CLIENT)),
     }
-    assert redis_keys.dialog(COMPANY, CLIENT) == f"dialog:{COMPANY}:whatsapp:{CLIENT}"
+    assert redis_keys.dialog(COMPANY, CLIENT) == f"ai-admin:dialog:{COMPANY}:whatsapp:{CLIENT}"
     assert 23 * 3600 < ttls["dialog"] <= 24 * 3600
     assert 23 * 3600 < ttls["messages"] <= 24 * 3600
     assert 6 * 86400 < ttls["client"] <= 7 * 86400

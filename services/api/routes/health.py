@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from services.api.deps import ApiState, StateDep
 from services.api.gateway_proxy import session_owner_url
+from shared.wire import GATEWAY_HEALTH_PATH
 
 router = APIRouter()
 
@@ -41,9 +42,8 @@ async def health(state: StateDep) -> JSONResponse:
         body["redis"] = {"ok": False, "error": str(error)}
         failing.append("redis")
     gateway_url = await state.redis_pool.run(session_owner_url, state, state.settings.company_id)
-    gateway_url = gateway_url or state.settings.gateway_url
     try:
-        response = await state.http.get(f"{gateway_url}/health", timeout=GATEWAY_HEALTH_TIMEOUT)
+        response = await state.http.get(f"{gateway_url}{GATEWAY_HEALTH_PATH}", timeout=GATEWAY_HEALTH_TIMEOUT)
         gateway = response.json()
         body["gateway"] = {
             "ok": bool(gateway.get("connected")),

@@ -6,11 +6,12 @@ from fastapi import APIRouter
 
 from services.wa_gateway.deps import GatewayDep
 from shared.blocking import run_blocking
+from shared.wire import GATEWAY_HEALTH_PATH
 
 router = APIRouter()
 
 
-@router.get("/health")
+@router.get(GATEWAY_HEALTH_PATH)
 async def health(gateway: GatewayDep) -> dict[str, Any]:
     """Always 200: the body says what is wrong. Reads state only; never touches the connection."""
     backlog = await run_blocking(gateway.journal.backlog)

@@ -1,6 +1,6 @@
 """What the receptionist remembers about a chat, in Redis under the original's keys and TTLs.
 
-``dialog:`` (24 h) is the conversation in progress: what is being booked, the times offered, the
+``ai-admin:dialog:`` (24 h) is the conversation in progress: what is being booked, the times offered, the
 question waiting for an answer. ``client:`` (7 days) is who the client is; ``preferences:`` (90
 days) their usual staff member and language; ``messages:`` the last 50 lines of the chat (24 h).
 A turn reads them under the chat lock and writes them in the same transaction as its decision.
