@@ -30,7 +30,7 @@ from services.wa_gateway.transport.base import (
     TransportEventType,
 )
 from shared.backoff import backoff_delay
-from shared.errors import Unsupported
+from shared.errors import AiAdminError, Unsupported, WhatsAppRefused
 from shared.logging import bound, get_logger
 from shared.wire import NEEDS_OPERATOR, SessionEvent, SessionStatus
 
@@ -249,7 +249,14 @@ class WhatsAppSession:
             raise Unsupported(f"pairing by code needs WA_TRANSPORT=neonize (this gateway uses {self.transport.name})")
         if self.state.status in NEEDS_OPERATOR:
             await self.reconnect()
-        code: str = await pair(phone)
+        try:
+            code: str = await pair(phone)
+        except AiAdminError as error:
+            log.warning("Pairing code not issued", error=str(error), company_id=self.settings.company_id)
+            raise
+        except Exception as error:  # the library's own failure: WhatsApp did not give a code
+            log.error("Pairing code not issued", error=f"{type(error).__name__}: {error}")
+            raise WhatsAppRefused(f"WhatsApp refused the pairing request: {error}") from error
         log.info("Pairing code issued", phone=phone, company_id=self.settings.company_id)
         return code
 
