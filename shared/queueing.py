@@ -6,10 +6,12 @@ The api never imports worker code; it names the job function as a string.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import redis
 from rq import Queue, Retry
+from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from shared import redis_keys
@@ -25,16 +27,39 @@ def job_timeout(turn_timeout_seconds: float) -> int:
     return int(turn_timeout_seconds + SEND_ALLOWANCE_SECONDS)
 
 
-RETRY_INTERVALS_SECONDS = [5, 15, 30]
-"""Transient failures (AI timeout, api or gateway down) are retried with these pauses."""
+RETRY_INTERVALS_SECONDS = (5, 15, 30)
+"""Transient failures (AI timeout, api or gateway down) are retried after these pauses (JOB_RETRY_INTERVALS).
+
+Every job is created with as many retries as there are pauses; the worker that retries it decides how long
+each pause is (``paced_job_class``), so a job created by the api and one created by the worker retry alike.
+"""
 
 RESULT_TTL_SECONDS = 600
 """Most flushes find nothing to do; their results are only worth keeping for a quick look."""
 FAILURE_TTL_SECONDS = 7 * 24 * 3600
 
 
-def inbound_queue(connection: redis.Redis, company_id: str) -> Queue:
-    return Queue(redis_keys.inbound_queue_name(company_id), connection=connection, serializer=JSONSerializer)
+def inbound_queue(connection: redis.Redis, company_id: str, job_class: type[Job] = Job) -> Queue:
+    return Queue(
+        redis_keys.inbound_queue_name(company_id), connection=connection, serializer=JSONSerializer, job_class=job_class
+    )
+
+
+def paced_job_class(pauses: Sequence[int]) -> type[Job]:
+    """Jobs whose retries wait ``pauses`` instead of the pauses stamped on them when they were created.
+
+    RQ reads the pause from the job itself, and the api stamps the production pauses on every job it
+    creates; this lets the worker's JOB_RETRY_INTERVALS apply to all of them, abandoned jobs included.
+    """
+    chosen = list(pauses)
+
+    class PacedJob(Job):
+        def get_retry_interval(self) -> int:
+            self.retry_intervals = chosen
+            interval: int = super().get_retry_interval()
+            return interval
+
+    return PacedJob
 
 
 def flush_job_id(company_id: str, chat: str, due: datetime) -> str:
@@ -59,7 +84,7 @@ def schedule_flush(
         timeout=timeout_seconds,
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,
-        retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=RETRY_INTERVALS_SECONDS),
+        retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=list(RETRY_INTERVALS_SECONDS)),
         description=f"flush chat {chat} of company {company_id}",
     )
     if delay_seconds <= 0:

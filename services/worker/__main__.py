@@ -1,15 +1,25 @@
 """``python -m services.worker``: an RQ worker for this company's queue, with the scheduler.
 
 A custom entry point instead of ``rq worker`` so the job modules are imported once before RQ
-forks a work horse per job, and so maintenance (which re-queues jobs abandoned by a killed
-worker) runs every WORKER_MAINTENANCE_INTERVAL seconds instead of RQ's default ten minutes.
+forks a work horse per job, and so a job abandoned by a killed worker is retried within
+WORKER_JOB_MONITORING_INTERVAL + WORKER_HEARTBEAT_GRACE_SECONDS + WORKER_MAINTENANCE_INTERVAL
+seconds (100 s by default) instead of RQ's default ten minutes and more.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
+from pathlib import Path
+from typing import Any
 
-from rq import Worker
+import redis
+from rq import Queue, Worker
+from rq.exceptions import SchedulerNotFound
+from rq.job import Job
+from rq.scheduler import RQScheduler
+from rq.scripts import release_lock
 from rq.serializers import JSONSerializer
 
 import services.worker.tasks  # noqa: F401 - preloaded before the fork on purpose
@@ -19,11 +29,63 @@ from shared.booking.factory import build_backend
 from shared.errors import ConfigurationError
 from shared.logging import get_logger
 from shared.process import prepare_process
-from shared.queueing import inbound_queue
+from shared.queueing import inbound_queue, paced_job_class
 from shared.redis_client import sync_client
 
-JOB_MONITORING_INTERVAL_SECONDS = 10
-"""Heartbeat of a running job; a killed worker's job is seen as abandoned soon after it stops."""
+
+class FlushWorker(Worker):
+    """RQ's worker with the grace after a missed heartbeat as a setting instead of a fixed 60 s.
+
+    A running job's heartbeat is renewed every ``job_monitoring_interval`` seconds; maintenance retries
+    the job once its last heartbeat is older than that plus the grace, so the grace bounds how long a
+    job killed with its worker waits before it runs again.
+    """
+
+    def __init__(self, *args: Any, heartbeat_grace_seconds: int = 60, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.heartbeat_grace_seconds = heartbeat_grace_seconds
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        interval = int(self.job_monitoring_interval)
+        if job.timeout and job.timeout > 0:
+            interval = int(min(job.timeout - working_time, interval))
+        return interval + self.heartbeat_grace_seconds
+
+
+def free_a_dead_schedulers_lock(connection: redis.Redis, queue: Queue) -> str | None:
+    """Free the queue's scheduler lock if the scheduler holding it died on this host; returns its name.
+
+    RQ's scheduler lock outlives a scheduler killed with its worker by a minute, and until it expires
+    no delayed flush is enqueued: no chat's silence ends and no retry runs. A holder that ran here
+    under a pid that no longer exists can't be enqueueing anything, so the lock is taken back at once.
+    """
+    key = RQScheduler.get_locking_key(queue.name)
+    holder = connection.get(key)
+    if holder is None:
+        return None
+    name = holder if isinstance(holder, str) else holder.decode()
+    try:
+        scheduler = RQScheduler.fetch(name, connection)
+    except (SchedulerNotFound, KeyError, ValueError):  # gone, or a heartbeat without the rest: holder unknown
+        return None
+    if scheduler.hostname != socket.gethostname() or _alive(scheduler.pid):
+        return None
+    return name if release_lock(connection, key, name) else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead too: a killed worker's scheduler lingers as one until its new parent reaps it.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc to ask: it may be alive
+    return state not in ("Z", "X")
 
 
 def main() -> None:
@@ -36,17 +98,23 @@ def main() -> None:
         sys.stderr.write(f"worker: configuration error: {error}\n")
         raise SystemExit(2) from None
     connection = sync_client(settings.redis_url)
-    queue = inbound_queue(connection, settings.company_id)
-    worker = Worker(
+    job_class = paced_job_class(settings.job_retry_intervals_seconds)
+    queue = inbound_queue(connection, settings.company_id, job_class=job_class)
+    worker = FlushWorker(
         [queue],
         connection=connection,
         serializer=JSONSerializer,
+        job_class=job_class,
         maintenance_interval=settings.worker_maintenance_interval_seconds,
         # RQ runs maintenance only between blocking dequeues, which last worker_ttl - 15 s
         # (405 s by default): shorten them, or an abandoned job waits up to seven minutes.
         worker_ttl=settings.worker_maintenance_interval_seconds + 15,
-        job_monitoring_interval=JOB_MONITORING_INTERVAL_SECONDS,
+        job_monitoring_interval=settings.worker_job_monitoring_interval_seconds,
+        heartbeat_grace_seconds=settings.worker_heartbeat_grace_seconds,
     )
+    dead_scheduler = free_a_dead_schedulers_lock(connection, queue)
+    if dead_scheduler is not None:
+        log.warning("Took over the scheduler lock of a scheduler that died with its worker", scheduler=dead_scheduler)
     log.info(
         "worker started",
         company_id=settings.company_id,

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
 
 from shared.booking.settings import BookingSettings
 from shared.config import PLACEHOLDER_SECRETS
 from shared.errors import ConfigurationError
+from shared.queueing import RETRY_INTERVALS_SECONDS
 
 AiProvider = Literal["embedded", "openai", "deepseek", "gemini"]
 
@@ -28,7 +30,29 @@ class WorkerSettings(BookingSettings):
     gemini_api_key: SecretStr = Field(SecretStr(""), alias="GEMINI_API_KEY")
     reply_budget_per_hour: int = Field(30, ge=1, le=10_000, alias="REPLY_BUDGET_PER_HOUR")
     reply_part_gap_seconds: float = Field(0.5, ge=0, le=10, alias="REPLY_PART_GAP_SECONDS")
-    worker_maintenance_interval_seconds: int = Field(30, ge=5, le=3600, alias="WORKER_MAINTENANCE_INTERVAL")
+    worker_maintenance_interval_seconds: int = Field(30, ge=1, le=3600, alias="WORKER_MAINTENANCE_INTERVAL")
+    worker_job_monitoring_interval_seconds: int = Field(10, ge=1, le=300, alias="WORKER_JOB_MONITORING_INTERVAL")
+    worker_heartbeat_grace_seconds: int = Field(60, ge=1, le=600, alias="WORKER_HEARTBEAT_GRACE_SECONDS")
+    job_retry_intervals_seconds: Annotated[tuple[int, ...], NoDecode] = Field(
+        RETRY_INTERVALS_SECONDS, alias="JOB_RETRY_INTERVALS"
+    )
+
+    @field_validator("job_retry_intervals_seconds", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",")) if value.strip() else ()
+        return value
+
+    @field_validator("job_retry_intervals_seconds")
+    @classmethod
+    def _one_pause_per_retry(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        # The api stamps the number of retries on every job it creates; the worker only paces them.
+        if len(value) != len(RETRY_INTERVALS_SECONDS):
+            raise ValueError(f"must be {len(RETRY_INTERVALS_SECONDS)} comma-separated seconds, one per retry")
+        if not all(1 <= pause <= 3600 for pause in value):
+            raise ValueError("each pause must be 1-3600 seconds")
+        return value
 
     @field_validator("ai_base_url")
     @classmethod
