@@ -19,7 +19,7 @@ from shared.booking.catalog import DEMO_CATALOG
 from tests.support.dialogues import CORPUS_NOW
 from tests.support.fakes.yclients import YClientsStandIn
 from tests.support.replies import answered_batches, answered_once
-from tests.support.services import REPO_ROOT, Stack
+from tests.support.services import QUICK_ABANDON, REPO_ROOT, Stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -174,7 +174,7 @@ def test_on_yclients_a_refused_booking_is_never_reported_as_made(
 def test_a_worker_killed_between_the_backends_created_and_the_reply_leaves_one_booking_and_one_confirmation(
     make_stack: Callable[..., Stack], standin: YClientsStandIn
 ) -> None:
-    stack = make_stack(**yclients_env(standin))
+    stack = make_stack(**yclients_env(standin), **QUICK_ABANDON)
     stack.start()
     phone = "79007770006"
     # YClients creates the record, then the answer is held back: the worker dies while waiting for it.
@@ -187,8 +187,9 @@ def test_a_worker_killed_between_the_backends_created_and_the_reply_leaves_one_b
 
     worker.start()
     stack.wait_ready("worker")
-    # RQ finds the killed job abandoned about 70 s after its last heartbeat and runs it again.
-    wait_for(lambda: "Вы записаны" in texts(stack.outbox(phone)), 200, "the confirmation after the retry")
+    # RQ finds the killed job abandoned and runs it again once the dead work horse's chat lock expires (30 s).
+    wait_for(lambda: "Вы записаны" in texts(stack.outbox(phone)), 120, "the confirmation after the retry")
+    wait_for(stack.at_rest, 60, "every job to finish, the abandoned one included")
     assert len(standin.records(phone=phone)) == 1
     assert texts(stack.outbox(phone)).count("Вы записаны") == 1
     posts = [entry for entry in standin.requests if entry.method == "POST" and entry.path.startswith("book_record")]

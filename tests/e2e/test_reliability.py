@@ -2,6 +2,8 @@
 
 "Answered exactly once" means the client's outbox holds exactly the messages the worker logged for
 its batches ("Batch answered", with the number of parts), none twice, whatever the receptionist said.
+It is checked again once the stack is at rest (``Stack.at_rest``): nothing queued, scheduled or
+running is left that could still send a second copy.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 
 from tests.support.redis_server import RedisServer
 from tests.support.replies import answered_once
-from tests.support.services import Stack
+from tests.support.services import QUICK_ABANDON, QUICK_TAKEOVER, Stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -28,7 +30,7 @@ def processing_lines(stack: Stack) -> list[dict[str, object]]:
     return [json.loads(line) for line in log.read_text().splitlines() if '"Processing message"' in line]
 
 
-def test_messages_that_arrive_while_the_api_is_down_for_a_minute_are_all_answered_once(
+def test_messages_that_arrive_while_the_api_is_down_are_kept_through_failed_deliveries_and_all_answered_once(
     make_stack: Callable[..., Stack],
 ) -> None:
     stack = make_stack()
@@ -38,7 +40,9 @@ def test_messages_that_arrive_while_the_api_is_down_for_a_minute_are_all_answere
     for index, phone in enumerate(phones):
         stack.client_writes(phone, f"Сообщение номер {index}")
     assert stack.gateway_health()["journal"]["backlog"] == 100
-    time.sleep(60)
+    # Enough failed deliveries for the backoff to reach its longest pause (FORWARD_RETRY_MAX_SECONDS).
+    failed = stack.gateway_health()["journal"]["failedAttempts"]
+    wait_for(lambda: stack.gateway_health()["journal"]["failedAttempts"] >= failed + 5, 60, "five failed deliveries")
     assert stack.gateway_health()["journal"]["backlog"] == 100
 
     stack.services["api"].start()
@@ -46,7 +50,8 @@ def test_messages_that_arrive_while_the_api_is_down_for_a_minute_are_all_answere
 
     for phone in phones:
         wait_for(partial(answered_once, stack, phone), 180, f"a reply to {phone}")
-    assert stack.gateway_health()["journal"]["backlog"] == 0
+    wait_for(stack.at_rest, 60, "the stack to be at rest")
+    assert all(answered_once(stack, phone) for phone in phones)
 
 
 @pytest.mark.parametrize("how", ["worker and work horse", "worker only"])
@@ -55,7 +60,7 @@ def test_a_worker_killed_in_the_middle_of_a_job_answers_the_batch_exactly_once(
 ) -> None:
     # A long pause between the reply's parts gives the test a moment inside the job to kill it; the
     # price list is answered in two parts (the list, then "Чем ещё могу помочь?").
-    stack = make_stack(REPLY_PART_GAP_SECONDS="8")
+    stack = make_stack(REPLY_PART_GAP_SECONDS="5", **QUICK_ABANDON)
     stack.start()
     phone = "79001110001"
     stack.client_writes(phone, "Какие у вас цены?")
@@ -70,9 +75,10 @@ def test_a_worker_killed_in_the_middle_of_a_job_answers_the_batch_exactly_once(
 
     worker.start()
     stack.wait_ready("worker")
-    # RQ declares a job abandoned about 70 s after its last heartbeat; the ceiling leaves room.
-    wait_for(lambda: answered_once(stack, phone), 170, "the rest of the reply")
-    time.sleep(3)
+    # A killed work horse leaves its chat lock to expire (30 s) before the retry may answer the chat.
+    wait_for(lambda: answered_once(stack, phone), 120, "the rest of the reply")
+    # The orphaned work horse, or RQ's retry of the abandoned job, has had every chance to send again.
+    wait_for(stack.at_rest, 60, "every job to finish, the abandoned one included")
     assert answered_once(stack, phone)
 
 
@@ -93,14 +99,15 @@ def test_the_same_webhook_twice_and_the_same_whatsapp_message_twice_get_one_repl
 
     wait_for(lambda: answered_once(stack, webhook_phone), 60, "the webhook's reply")
     wait_for(lambda: answered_once(stack, whatsapp_phone), 60, "the message's reply")
-    time.sleep(3)  # a second reply, if there were one, would be on its way by now
+    # Every flush the duplicates scheduled has run, so a second reply would be in the outbox by now.
+    wait_for(stack.at_rest, 60, "the stack to be at rest")
     assert answered_once(stack, webhook_phone)
     assert answered_once(stack, whatsapp_phone)
     assert len(processing_lines(stack)) == 2
 
 
 def test_a_gateway_restarted_with_a_backlog_in_its_journal_loses_nothing(make_stack: Callable[..., Stack]) -> None:
-    stack = make_stack()
+    stack = make_stack(**QUICK_TAKEOVER)
     stack.start()
     stack.services["api"].stop()
     phones = [f"7900222{index:04d}" for index in range(5)]
@@ -112,11 +119,15 @@ def test_a_gateway_restarted_with_a_backlog_in_its_journal_loses_nothing(make_st
     stack.services["wa-gateway"].start()
     stack.wait_ready("wa-gateway")
     assert stack.gateway_health()["journal"]["backlog"] == 5
+    # The killed owner's lease has to expire before the new process may connect and send the replies.
+    wait_for(lambda: stack.gateway_health()["connected"], 30, "the restarted gateway to own the session")
 
     stack.services["api"].start()
     stack.wait_ready("api")
     for phone in phones:
         wait_for(partial(answered_once, stack, phone), 90, f"a reply to {phone}")
+    wait_for(stack.at_rest, 60, "the stack to be at rest")
+    assert all(answered_once(stack, phone) for phone in phones)
 
 
 def test_ten_messages_in_two_seconds_from_one_chat_are_one_batch_and_one_ai_turn(
@@ -130,7 +141,7 @@ def test_ten_messages_in_two_seconds_from_one_chat_are_one_batch_and_one_ai_turn
         time.sleep(0.2)
 
     wait_for(lambda: answered_once(stack, phone), 60, "the batch's reply")
-    time.sleep(5)
+    wait_for(stack.at_rest, 60, "the stack to be at rest")
     assert answered_once(stack, phone)
     lines = processing_lines(stack)
     assert len(lines) == 1
@@ -149,7 +160,7 @@ def test_a_batch_survives_a_restart_of_the_appendonly_redis_between_enqueue_and_
         phone = "79001110005"
         stack.client_writes(phone, "Переживёт перезапуск Redis")
         client = server.client()
-        wait_for(lambda: client.keys("rapid-fire:*"), 30, "the message to be stored in Redis")
+        wait_for(lambda: client.keys("ai-admin:rapid-fire:*"), 30, "the message to be stored in Redis")
         client.close()
 
         server.kill()

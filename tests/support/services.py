@@ -12,13 +12,26 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
+from shared.queueing import inbound_queue
 from tests.support.ports import free_port
 from tests.support.waiting import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 MODULES = {"wa-gateway": "services.wa_gateway", "api": "services.api", "worker": "services.worker"}
+
+QUICK_ABANDON = {"WORKER_JOB_MONITORING_INTERVAL": "1", "WORKER_HEARTBEAT_GRACE_SECONDS": "3"}
+"""For a test that kills a worker mid-job: RQ retries the job seconds after its heartbeats stop, not 100 s.
+
+Not the default: under load a heartbeat late by a few seconds would have a live job retried beside itself.
+"""
+
+QUICK_TAKEOVER = {"WA_LEASE_TTL_SECONDS": "3"}
+"""For a test that stops or kills a session owner: an owner renews its lease, and a standby checks it, every
+second, and a dead owner's lease is gone within 3 s. Not the default, for the same reason as QUICK_ABANDON.
+"""
 
 
 @dataclass
@@ -30,6 +43,8 @@ class ServiceProcess:
     """Not the repository: a developer's .env there must not leak into the test's settings."""
     module: str = ""
     process: subprocess.Popen[bytes] | None = None
+    orphaned_groups: list[int] = field(default_factory=list)
+    """Process groups whose leader was killed alone; what is left of them goes when the service stops."""
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,8 +86,14 @@ class ServiceProcess:
         if self.process is not None:
             self.process.kill()
             self.process.wait(10)
+            self.orphaned_groups.append(self.process.pid)
 
     def stop(self, timeout: float = 20) -> int | None:
+        # An orphaned RQ scheduler would otherwise live on into later tests, against the suite's Redis.
+        for group in self.orphaned_groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+        self.orphaned_groups.clear()
         if self.process is None:
             return None
         self.signal(signal.SIGTERM)
@@ -116,7 +137,8 @@ class Stack:
                 "WA_RECONNECT_MIN_SECONDS": "0.5",
                 "WA_RECONNECT_MAX_SECONDS": "2",
                 "FORWARD_RETRY_MAX_SECONDS": "2",
-                "WORKER_MAINTENANCE_INTERVAL": "5",
+                "WORKER_MAINTENANCE_INTERVAL": "1",
+                "JOB_RETRY_INTERVALS": "1,1,1",
             }
         )
         env.update(self.overrides)
@@ -195,6 +217,24 @@ class Stack:
     def gateway_health(self) -> dict[str, Any]:
         body: dict[str, Any] = httpx.get(f"{self.gateway_url}/health", timeout=10).json()
         return body
+
+    def at_rest(self) -> bool:
+        """Nothing is left that could still reach a client: the gateway has forwarded its whole journal,
+        and the worker's queue has no job waiting, scheduled or running (an abandoned job counts as
+        running until RQ retries it). What hasn't been sent by now never will be."""
+        if self.gateway_health()["journal"]["backlog"]:
+            return False
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            queue = inbound_queue(client, self.services["worker"].env.get("COMPANY_ID", "962302"))
+            return not (
+                client.llen(queue.key)
+                or client.llen(queue.intermediate_queue_key)
+                or client.zcard(queue.scheduled_job_registry.key)
+                or client.zcard(queue.started_job_registry.key)
+            )
+        finally:
+            client.close()
 
 
 def descendants(pid: int) -> list[int]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 import httpx
 import redis
 
 from shared import redis_keys
-from tests.support.services import Stack
+from tests.support.services import QUICK_TAKEOVER, Stack
 from tests.support.waiting import wait_for
 
 CLIENT = "79001234567"
@@ -23,6 +22,11 @@ def status(url: str) -> str:
         return "down"
 
 
+def decided(url: str) -> str | None:
+    current = status(url)
+    return current if current in ("connected", "standby") else None
+
+
 def settled(urls: list[str]) -> list[str] | None:
     statuses = [status(url) for url in urls]
     return statuses if sorted(statuses) == ["connected", "standby"] else None
@@ -31,7 +35,7 @@ def settled(urls: list[str]) -> list[str] | None:
 def test_two_gateways_started_at_once_one_owns_the_session_and_the_other_stands_by(
     make_stack: Callable[..., Stack],
 ) -> None:
-    stack = make_stack()
+    stack = make_stack(**QUICK_TAKEOVER)
     second, second_url = stack.add_gateway("wa-gateway-2")
     stack.services["wa-gateway"].start()
     second.start()
@@ -65,7 +69,7 @@ def test_two_gateways_started_at_once_one_owns_the_session_and_the_other_stands_
 def test_an_api_with_standalone_false_and_a_gateway_never_both_own_the_session(
     make_stack: Callable[..., Stack],
 ) -> None:
-    stack = make_stack(WA_STANDALONE="false")
+    stack = make_stack(WA_STANDALONE="false", **QUICK_TAKEOVER)
     stack.services["wa-gateway"].start()
     stack.services["api"].start()
     stack.wait_ready("wa-gateway")
@@ -85,7 +89,7 @@ def steal_lease(client: redis.Redis) -> None:
 def test_an_owner_that_loses_its_lease_stops_and_stands_by_until_it_is_free(
     make_stack: Callable[..., Stack], redis_client: redis.Redis
 ) -> None:
-    stack = make_stack()
+    stack = make_stack(**QUICK_TAKEOVER)
     stack.start("wa-gateway")
     steal_lease(redis_client)
     wait_for(lambda: status(stack.gateway_url) == "standby", 20, "the gateway to give up the session")
@@ -97,17 +101,26 @@ def test_an_owner_that_loses_its_lease_stops_and_stands_by_until_it_is_free(
 def test_a_replaced_session_stays_down_whatever_happens_to_the_lease(
     make_stack: Callable[..., Stack], redis_client: redis.Redis
 ) -> None:
-    stack = make_stack()
+    stack = make_stack(**QUICK_TAKEOVER)
     stack.start("wa-gateway")
+    replaced = stack.services["wa-gateway"]
     httpx.post(f"{stack.gateway_url}/simulator/event", json={"type": "stream_replaced"}, timeout=10)
     steal_lease(redis_client)
-    wait_for(lambda: "lease lost" in stack.services["wa-gateway"].output(), 20, "the lease loss to be noticed")
+    wait_for(lambda: "lease lost" in replaced.output(), 20, "the lease loss to be noticed")
+    # Sent back to standby, it would be waiting for the stolen lease and say so at once.
+    assert status(stack.gateway_url) == "replaced"
+
+    # The lease is free for the taking, and another gateway, not the replaced one, takes it.
     redis_client.delete(redis_keys.gateway_lease("962302"))
-    time.sleep(8)  # longer than the standby poll (5 s): a wrong reconnect would have happened by now
+    second, second_url = stack.add_gateway("wa-gateway-2")
+    second.start()
+    assert wait_for(lambda: decided(second_url), 30, "the other gateway to connect or stand by") == "connected"
     health = httpx.get(f"{stack.gateway_url}/health", timeout=5).json()
     assert health["status"] == "replaced"
     assert health["metrics"]["failedReconnects"] == 0
-    assert "WhatsApp connected" not in stack.services["wa-gateway"].output().split("Connection replaced (440)")[-1]
+    assert "WhatsApp connected" not in replaced.output().split("Connection replaced (440)")[-1]
 
+    # Only the operator brings it back, once the number is free again.
+    second.stop()
     assert httpx.post(f"{stack.gateway_url}/reconnect", timeout=10).status_code == 200
     wait_for(lambda: status(stack.gateway_url) == "connected", 20, "the operator's reconnect")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from services.worker.pipeline import BUDGET_EXHAUSTED_MESSAGE
@@ -26,7 +25,7 @@ def test_past_the_hourly_budget_the_client_gets_one_note_instead_of_ai_replies(
     wait_for(lambda: len(stack.outbox(phone)) == first_reply + 1, 60, "the budget note")
     stack.client_writes(phone, "Третий вопрос")
     wait_for(lambda: worker.output().count("AI reply budget exhausted") == 2, 60, "the third batch to be handled")
-    time.sleep(1)
+    wait_for(stack.at_rest, 60, "the third batch's note, if any, to be sent")
 
     texts = [item["text"] for item in stack.outbox(phone)]
     assert BUDGET_EXHAUSTED_MESSAGE not in texts[:first_reply]

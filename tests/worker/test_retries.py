@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import redis
+from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from shared.queueing import inbound_queue
 from tests.support.replies import answered_once
@@ -21,7 +24,8 @@ def webhook(stack: Stack, text: str, message_id: str) -> None:
 
 
 def test_a_gateway_that_is_down_is_retried_until_the_reply_goes_out(make_stack: Callable[..., Stack]) -> None:
-    stack = make_stack()
+    # Pauses long enough for the gateway to start before the last retry, short enough not to wait long.
+    stack = make_stack(JOB_RETRY_INTERVALS="2,4,8")
     stack.start("api", "worker")
     webhook(stack, "Пока шлюз лежит", "RETRY1")
     worker = stack.services["worker"]
@@ -48,14 +52,24 @@ def test_a_permanent_failure_is_not_retried_and_lands_in_the_failed_registry(
     assert stack.outbox(CLIENT) == []
 
 
-def test_a_batch_outlives_its_retries_when_not_even_the_apology_can_be_sent(make_stack: Callable[..., Stack]) -> None:
+def test_a_batch_outlives_its_retries_when_not_even_the_apology_can_be_sent(
+    make_stack: Callable[..., Stack], redis_client: redis.Redis
+) -> None:
     stack = make_stack()
     stack.start("api", "worker")
     webhook(stack, "Шлюз лежит дольше всех попыток", "RETRY2")
     worker = stack.services["worker"]
-    # Retries wait 5 + 15 + 30 s; then the apology fails too and the batch must be kept, not dropped.
-    wait_for(lambda: "the batch is kept and tried again" in worker.output(), 120, "the last attempt to give up")
+    # The stack's retries wait 1 s each (JOB_RETRY_INTERVALS); then the apology fails too and the batch
+    # must be kept, not dropped.
+    wait_for(lambda: "the batch is kept and tried again" in worker.output(), 60, "the last attempt to give up")
+    scheduled = inbound_queue(redis_client, "962302").scheduled_job_registry
+    [kept] = wait_for(scheduled.get_job_ids, 10, "a flush scheduled for the kept batch")
+    assert timedelta(seconds=50) < scheduled.get_scheduled_time(kept) - datetime.now(UTC) <= timedelta(seconds=60)
 
     stack.start("wa-gateway")
-    replies = wait_for(lambda: stack.outbox(CLIENT), 120, "the kept batch to be answered")
+    wait_for(lambda: stack.gateway_health()["connected"], 30, "the gateway to connect")
+    # Rather than wait out the minute, the test makes the kept batch's flush due now; the worker's own
+    # scheduler runs it.
+    scheduled.schedule(Job.fetch(kept, connection=redis_client, serializer=JSONSerializer), datetime.now(UTC))
+    replies = wait_for(lambda: stack.outbox(CLIENT), 60, "the kept batch to be answered")
     assert replies[0]["kind"] == "text"
