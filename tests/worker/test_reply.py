@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from services.worker.reply import idempotency_key, reply_parts
-from shared.models import MAX_MESSAGE_CHARS
+from services.worker.reply import reply_parts
+from shared.wire import MAX_MESSAGE_CHARS
 
 
 def test_think_and_respond_tags_are_stripped_and_blank_lines_split_messages() -> None:
@@ -14,8 +14,3 @@ def test_a_part_longer_than_whatsapp_allows_is_cut_at_a_space() -> None:
     assert len(parts) == 3
     assert all(len(part) <= MAX_MESSAGE_CHARS for part in parts)
     assert " ".join(parts).split() == ["слово"] * 1500
-
-
-def test_idempotency_keys_are_stable_per_batch_and_part() -> None:
-    assert idempotency_key("abc", 0) == idempotency_key("abc", 0)
-    assert idempotency_key("abc", 0) != idempotency_key("abc", 1)

@@ -17,10 +17,6 @@ def found(text: str) -> DateFind:
     return find_date(normalize(text), TODAY)
 
 
-def test_today_is_a_monday() -> None:
-    assert TODAY.weekday() == 0
-
-
 @pytest.mark.parametrize(
     ("text", "day"),
     [
