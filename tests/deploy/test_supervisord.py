@@ -25,8 +25,10 @@ from tests.support.waiting import wait_for
 
 
 @pytest.fixture
-def checkout(tmp_path: Path) -> Path:
-    root = tmp_path / "checkout"
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # A short path: supervisord's socket lives under it, and a unix socket's path may not exceed 108 bytes
+    # (a test-named tmp_path under an xdist worker's directory does).
+    root = tmp_path_factory.mktemp("sv") / "checkout"
     (root / "deploy").mkdir(parents=True)
     shutil.copy(REPO_ROOT / "deploy" / "supervisord.conf", root / "deploy" / "supervisord.conf")
     for name in ("services", "shared", ".venv"):
