@@ -7,12 +7,13 @@ problem; a body over the limit gets 413 before any handler runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +21,8 @@ from shared.errors import AiAdminError, InvalidInput, UnreadableBody, http_statu
 from shared.logging import get_logger
 
 MAX_BODY_BYTES = 1024 * 1024
+
+T = TypeVar("T")
 
 log = get_logger(__name__)
 
@@ -135,3 +138,12 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput("request body must be a JSON object")
     return data
+
+
+def parse_body(body: bytes, parse: Callable[[dict[str, Any]], T]) -> T:
+    """A JSON-object body through ``parse`` (a model's validator); InvalidInput naming the field otherwise."""
+    data = parse_json_object(body)
+    try:
+        return parse(data)
+    except ValidationError as error:
+        raise InvalidInput(describe_validation(error.errors())[1]) from None

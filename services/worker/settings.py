@@ -33,6 +33,8 @@ class WorkerSettings(BookingSettings):
     worker_maintenance_interval_seconds: int = Field(30, ge=1, le=3600, alias="WORKER_MAINTENANCE_INTERVAL")
     worker_job_monitoring_interval_seconds: int = Field(10, ge=1, le=300, alias="WORKER_JOB_MONITORING_INTERVAL")
     worker_heartbeat_grace_seconds: int = Field(60, ge=1, le=600, alias="WORKER_HEARTBEAT_GRACE_SECONDS")
+    chat_lock_ttl_seconds: float = Field(30.0, ge=3, le=300, alias="CHAT_LOCK_TTL_SECONDS")
+    """How long a killed execution keeps its chat locked; a live one renews the lock every third of it."""
     job_retry_intervals_seconds: Annotated[tuple[int, ...], NoDecode] = Field(
         RETRY_INTERVALS_SECONDS, alias="JOB_RETRY_INTERVALS"
     )

@@ -21,8 +21,6 @@ from shared.logging import bound, get_logger
 log = get_logger(__name__)
 
 LOCK_BUSY_RETRY_SECONDS = 2.0
-CHAT_LOCK_TTL_MS = 30_000
-"""Renewed every 10 s while the execution is alive, so a killed one frees the chat within 30 s."""
 
 
 class ChatLockKeeper:
@@ -35,7 +33,9 @@ class ChatLockKeeper:
     def __init__(self, deps: WorkerDeps, company_id: str, chat: str) -> None:
         self._chat = chat
         self.holder = uuid.uuid4().hex
-        self._lock = RedisLock(deps.redis, redis_keys.chat_lock(company_id, chat), self.holder, CHAT_LOCK_TTL_MS)
+        # Renewed every third of the TTL while the execution lives, so a killed one frees the chat within one TTL.
+        ttl_ms = int(deps.settings.chat_lock_ttl_seconds * 1000)
+        self._lock = RedisLock(deps.redis, redis_keys.chat_lock(company_id, chat), self.holder, ttl_ms)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="chat-lock", daemon=True)
 
@@ -46,7 +46,7 @@ class ChatLockKeeper:
         return True
 
     def _renew(self) -> None:
-        while not self._stop.wait(CHAT_LOCK_TTL_MS / 1000 / 3):
+        while not self._stop.wait(self._lock.ttl_ms / 1000 / 3):
             try:
                 if not self._lock.renew():
                     log.error("Chat lock lost while answering; another execution may overlap", chat=self._chat)

@@ -22,8 +22,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 MODULES = {"wa-gateway": "services.wa_gateway", "api": "services.api", "worker": "services.worker"}
 
-QUICK_ABANDON = {"WORKER_JOB_MONITORING_INTERVAL": "1", "WORKER_HEARTBEAT_GRACE_SECONDS": "3"}
-"""For a test that kills a worker mid-job: RQ retries the job seconds after its heartbeats stop, not 100 s.
+QUICK_ABANDON = {
+    "WORKER_JOB_MONITORING_INTERVAL": "1",
+    "WORKER_HEARTBEAT_GRACE_SECONDS": "3",
+    "CHAT_LOCK_TTL_SECONDS": "3",
+}
+"""For a test that kills a worker mid-job: RQ retries the job, and the chat is free, seconds after it died, not 100 s.
 
 Not the default: under load a heartbeat late by a few seconds would have a live job retried beside itself.
 """

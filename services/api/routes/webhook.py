@@ -6,19 +6,17 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
 
 from services.api.deps import ApiState, StateDep
 from services.api.ingest import ingest
-from shared.errors import InvalidInput, InvalidPhone, NotAuthenticated
-from shared.http import describe_validation, parse_json_object
+from shared.errors import InvalidPhone, NotAuthenticated
+from shared.http import parse_body
 from shared.logging import bound, get_logger
 from shared.phones import normalize_chat, normalize_phone
 from shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from shared.wire import (
     REACTION_WEBHOOK_PATH,
     WEBHOOK_PATH,
-    BatchedWebhook,
     InboundMessage,
     InboundReaction,
     parse_webhook,
@@ -27,13 +25,6 @@ from shared.wire import (
 
 log = get_logger(__name__)
 router = APIRouter()
-
-
-def _parse(body: bytes) -> BatchedWebhook:
-    try:
-        return parse_webhook(parse_json_object(body))
-    except ValidationError as error:
-        raise InvalidInput(describe_validation(error.errors())[1]) from None
 
 
 def _with_chats(messages: list[InboundMessage], region: str) -> list[InboundMessage]:
@@ -71,10 +62,7 @@ async def _signed_body(request: Request, state: ApiState) -> bytes:
 async def reaction_webhook(request: Request, state: StateDep) -> dict[str, Any]:
     """A client reacted to a message. Logged for now; nothing is queued for the AI."""
     body = await _signed_body(request, state)
-    try:
-        reaction = InboundReaction.model_validate(parse_json_object(body))
-    except ValidationError as error:
-        raise InvalidInput(describe_validation(error.errors())[1]) from None
+    reaction = parse_body(body, InboundReaction.model_validate)
     company_id = served_company(reaction.company_id, state.settings.company_id)
     chat = normalize_phone(reaction.from_, state.settings.default_region)
     with bound(company_id=company_id, chat=chat, message_id=reaction.message_id):
@@ -87,7 +75,7 @@ async def receive_messages(request: Request, state: StateDep) -> dict[str, Any]:
     """The gateway's batches and the original's single-message form: stored, deduplicated, flush scheduled."""
     started = time.perf_counter()
     body = await _signed_body(request, state)
-    webhook = _parse(body)
+    webhook = parse_body(body, parse_webhook)
     company_id = served_company(webhook.company_id, state.settings.company_id)
     messages = _with_chats(webhook.messages, state.settings.default_region)
     result = await state.redis_pool.run(
