@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import uvicorn
 from fastapi import FastAPI
 
@@ -11,8 +9,7 @@ from services.api.app import create_app
 from services.api.settings import ApiSettings
 from shared.booking.factory import build_backend
 from shared.config import load_settings
-from shared.errors import ConfigurationError
-from shared.process import prepare_process
+from shared.process import exit_on_configuration_error, prepare_process
 
 
 def _app(settings: ApiSettings) -> FastAPI:
@@ -22,21 +19,15 @@ def _app(settings: ApiSettings) -> FastAPI:
     from services.hosted_session import create_hosted_app  # noqa: PLC0415
     from services.wa_gateway.settings import GatewaySettings  # noqa: PLC0415
 
-    try:
+    with exit_on_configuration_error("api"):
         gateway_settings = load_settings(GatewaySettings)
-    except ConfigurationError as error:
-        sys.stderr.write(f"api: configuration error: {error}\n")
-        raise SystemExit(2) from None
     return create_hosted_app(settings, gateway_settings)
 
 
 def main() -> None:
     settings = prepare_process("api", ApiSettings)
-    try:
+    with exit_on_configuration_error("api"):
         build_backend(settings).close()  # a broken catalog stops the api here, with one line
-    except ConfigurationError as error:
-        sys.stderr.write(f"api: configuration error: {error}\n")
-        raise SystemExit(2) from None
     uvicorn.run(
         _app(settings),
         host=settings.api_host,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,8 @@ import services.worker.tasks  # noqa: F401 - preloaded before the fork on purpos
 from services.worker.receptionist.understanding.warmup import warm_up
 from services.worker.settings import WorkerSettings
 from shared.booking.factory import build_backend
-from shared.errors import ConfigurationError
 from shared.logging import get_logger
-from shared.process import prepare_process
+from shared.process import exit_on_configuration_error, prepare_process
 from shared.queueing import inbound_queue, paced_job_class
 from shared.redis_client import sync_client
 
@@ -92,11 +90,8 @@ def main() -> None:
     settings = prepare_process("worker", WorkerSettings)
     log = get_logger("services.worker")
     warm_up()
-    try:
+    with exit_on_configuration_error("worker"):
         build_backend(settings).close()  # a broken catalog stops the worker here, with one line
-    except ConfigurationError as error:
-        sys.stderr.write(f"worker: configuration error: {error}\n")
-        raise SystemExit(2) from None
     connection = sync_client(settings.redis_url)
     job_class = paced_job_class(settings.job_retry_intervals_seconds)
     queue = inbound_queue(connection, settings.company_id, job_class=job_class)
