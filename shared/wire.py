@@ -163,6 +163,12 @@ class SendRequest(WireModel):
     """The chat: a client's phone or, when groups are enabled, a group id (the original's field name)."""
     message: MessageText
     idempotency_key: Identifier | None = Field(None, alias="idempotencyKey")
+    author: Literal["bot", "person"] = "person"
+    """Who wrote it, for the chat's transcript: the receptionist, or someone at the salon (the default)."""
+    batch_id: Identifier | None = Field(None, alias="batchId")
+    """The batch a bot's reply answers, so one grep follows a message from the client to its reply."""
+    in_reply_to: Identifier | None = Field(None, alias="inReplyTo")
+    """The client's message (WhatsApp id) the reply answers."""
 
 
 class SendResult(WireModel):
