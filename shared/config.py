@@ -45,6 +45,9 @@ class CommonSettings(BaseSettings):
     batch_max_messages: int = Field(10, ge=1, le=100, alias="BATCH_MAX_MESSAGES")
     turn_timeout_seconds: float = Field(90.0, ge=10, le=120, alias="TURN_TIMEOUT_SECONDS")
     """At most 120: a job then runs up to 180 s, and supervisord waits 200 s for the worker to stop."""
+    human_takeover_minutes: int = Field(60, ge=0, le=7 * 24 * 60, alias="HUMAN_TAKEOVER_MINUTES")
+    """How long the AI stays quiet in a chat after the salon writes to it from its own phone (0: never)."""
+    conversation_retention_days: int = Field(90, ge=1, le=3650, alias="CONVERSATION_RETENTION_DAYS")
 
     @field_validator("company_id")
     @classmethod
@@ -82,6 +85,13 @@ class CommonSettings(BaseSettings):
         from shared.queueing import job_timeout  # noqa: PLC0415 - queueing imports redis and rq; settings stay light
 
         return job_timeout(self.turn_timeout_seconds)
+
+    @property
+    def conversations_db(self) -> Path:
+        """Every chat's transcript: personal data, kept on this machine only (docs/runbook.md)."""
+        from shared.conversations import conversations_path  # noqa: PLC0415 - settings stay light
+
+        return conversations_path(self.data_dir, self.company_id)
 
     @property
     def api_url(self) -> str:

@@ -10,6 +10,7 @@ from services.wa_gateway.journal import Journal
 from services.wa_gateway.session import WhatsAppSession
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.simulator import SimulatorTransport
+from shared.conversations import ConversationStore
 from shared.signing import check_api_key
 
 
@@ -19,6 +20,7 @@ class Gateway:
     session: WhatsAppSession
     journal: Journal
     forwarder: Forwarder
+    conversations: ConversationStore
 
 
 def get_gateway(request: Request) -> Gateway:

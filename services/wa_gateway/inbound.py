@@ -1,12 +1,17 @@
 """Each message WhatsApp delivers becomes an ``InboundMessage`` in the journal before its event handler returns.
 
 The journal is the gateway's promise: a message in it reaches the api's webhook, however often the
-api is down. A redelivery from WhatsApp (same id) is stored once; the salon's own messages are not
-forwarded at all.
+api is down. A redelivery from WhatsApp (same id) is stored once. Each message also goes into the
+chat's transcript (``shared.conversations``) first, so an operator can read it however the rest fares.
+
+The salon's own messages (written on its phone: WhatsApp's "fromMe") are not forwarded: a person
+is talking to that client, so they go into the transcript as a person's and pause the AI there
+for HUMAN_TAKEOVER_MINUTES, and the bot never talks over them.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from pydantic import ValidationError
@@ -15,6 +20,7 @@ from services.wa_gateway.journal import Journal
 from services.wa_gateway.state import Metrics
 from services.wa_gateway.transport.base import WhatsAppMessage
 from shared.blocking import run_blocking
+from shared.conversations import Author, ConversationStore
 from shared.http import describe_validation
 from shared.logging import bound, get_logger
 from shared.phones import GROUP_SUFFIX
@@ -37,16 +43,29 @@ def to_inbound(message: WhatsAppMessage) -> InboundMessage:
 
 
 class InboundRecorder:
-    def __init__(self, company_id: str, journal: Journal, on_journalled: Callable[[], None], metrics: Metrics) -> None:
+    def __init__(
+        self,
+        company_id: str,
+        journal: Journal,
+        on_journalled: Callable[[], None],
+        metrics: Metrics,
+        conversations: ConversationStore | None = None,
+        takeover_minutes: int = 0,
+    ) -> None:
         self._company_id = company_id
         self._journal = journal
         self._on_journalled = on_journalled
         self._metrics = metrics
+        self._conversations = conversations
+        self._takeover_minutes = takeover_minutes
 
     async def record(self, message: WhatsAppMessage, own_phone: str | None) -> None:
         with bound(company_id=self._company_id, chat=message.chat, message_id=message.message_id):
-            if message.from_me or message.chat == own_phone:
-                log.debug("Skipping the salon's own message")
+            if message.chat == own_phone:
+                log.debug("Skipping a message in the salon's chat with itself")
+                return
+            if message.from_me:
+                await self._record_salon_message(message)
                 return
             try:
                 inbound = to_inbound(message)
@@ -59,9 +78,49 @@ class InboundRecorder:
                     "Message from WhatsApp breaks the wire contract; kept in the journal as rejected", error=reason
                 )
                 return
+            if self._conversations is not None:
+                # Before the journal: WhatsApp redelivers until this handler returns, and both writes are idempotent.
+                await run_blocking(
+                    self._conversations.record_inbound,
+                    inbound.chat,
+                    inbound.text,
+                    inbound.message_id,
+                    kind=inbound.type,
+                    name=inbound.push_name,
+                    at_ms=inbound.timestamp,
+                )
             if not await run_blocking(self._journal.append, inbound):
                 log.info("Duplicate delivery from WhatsApp ignored")
                 return
             self._metrics.messages_received += 1
             log.info("New message from", push_name=message.push_name, kind=message.kind, length=len(message.text))
             self._on_journalled()
+
+    async def _record_salon_message(self, message: WhatsAppMessage) -> None:
+        conversations = self._conversations
+        if conversations is None:
+            log.debug("Skipping the salon's own message")
+            return
+        chat = f"{message.chat}{GROUP_SUFFIX}" if message.is_group else message.chat
+        if await run_blocking(conversations.is_outbound, chat, message.message_id):
+            log.debug("Skipping the echo of a message this gateway sent")
+            return
+        await run_blocking(
+            conversations.record_outbound,
+            chat,
+            without_control_characters(message.text) or f"[{message.kind}]",
+            Author.PERSON,
+            dedupe_key=f"wa:{message.message_id}",
+            message_id=message.message_id,
+            kind=message.kind,
+            at_ms=message.timestamp_ms,
+        )
+        if self._takeover_minutes <= 0:
+            log.info("The salon wrote to this chat from its phone; HUMAN_TAKEOVER_MINUTES=0, the AI keeps answering")
+            return
+        until_ms = int(time.time() * 1000) + self._takeover_minutes * 60_000
+        paused_until = await run_blocking(conversations.pause, chat, until_ms, "salon phone", extend_only=True)
+        log.info(
+            "The salon wrote to this chat from its phone; the AI is paused there",
+            paused_until=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(paused_until / 1000)),
+        )

@@ -24,6 +24,7 @@ from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.base import Transport
 from services.wa_gateway.transport.simulator import SimulatorTransport
 from shared import redis_keys
+from shared.conversations import ConversationStore
 from shared.logging import get_logger
 from shared.redis_client import async_client
 from shared.wire import SessionEvent
@@ -60,6 +61,7 @@ async def gateway_runtime(
     """``send_url`` is where this process serves /send; the lease tells the api's send proxy."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     journal = Journal(settings.data_dir / f"{role}-{settings.company_id}.sqlite")
+    conversations = ConversationStore(settings.conversations_db)
     redis_client: redis.asyncio.Redis = async_client(settings.redis_url)
     http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, limits=httpx.Limits(max_connections=10))
     chosen = transport or build_transport(settings)
@@ -75,13 +77,22 @@ async def gateway_runtime(
     )
     forwarder = Forwarder(settings, journal, http)
     session = WhatsAppSession(
-        settings, chosen, journal, forwarder.wake, publish, lease=lease, on_reaction=forwarder.forward_reaction
+        settings,
+        chosen,
+        journal,
+        forwarder.wake,
+        publish,
+        lease=lease,
+        on_reaction=forwarder.forward_reaction,
+        conversations=conversations,
     )
     forward_task = asyncio.create_task(forwarder.run(), name="webhook-forwarder")
     session.start()
     log.info("WhatsApp session owner started", role=role, company_id=settings.company_id, transport=chosen.name)
     try:
-        yield Gateway(settings=settings, session=session, journal=journal, forwarder=forwarder)
+        yield Gateway(
+            settings=settings, session=session, journal=journal, forwarder=forwarder, conversations=conversations
+        )
     finally:
         log.info("WhatsApp session owner stopping", role=role, company_id=settings.company_id)
         await session.stop()
@@ -94,3 +105,4 @@ async def gateway_runtime(
         if close is not None:
             close()
         journal.close()
+        conversations.close()

@@ -30,6 +30,7 @@ from services.wa_gateway.transport.base import (
     TransportEventType,
 )
 from shared.backoff import backoff_delay
+from shared.conversations import ConversationStore
 from shared.errors import AiAdminError, Unsupported, WhatsAppRefused
 from shared.logging import bound, get_logger
 from shared.wire import NEEDS_OPERATOR, SessionEvent, SessionStatus
@@ -49,6 +50,7 @@ class WhatsAppSession:
         publish: Publisher,
         lease: SessionLease | None = None,
         on_reaction: Callable[[IncomingReaction], None] | None = None,
+        conversations: ConversationStore | None = None,
     ) -> None:
         self.settings = settings
         self.transport = transport
@@ -56,7 +58,14 @@ class WhatsAppSession:
         self.state = SessionState()
         self._publish = publish
         self._on_reaction_received = on_reaction or (lambda _reaction: None)
-        self._inbound = InboundRecorder(settings.company_id, journal, on_journalled, self.state.metrics)
+        self._inbound = InboundRecorder(
+            settings.company_id,
+            journal,
+            on_journalled,
+            self.state.metrics,
+            conversations,
+            settings.human_takeover_minutes,
+        )
         self._sender = SessionSender(transport, journal, self.state)
         self._owner = LeaseKeeper(lease, settings.company_id, self.state) if lease is not None else None
         """None only in unit tests that drive a transport directly; every process passes a lease."""

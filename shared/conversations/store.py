@@ -122,6 +122,14 @@ class ConversationStore:
                 db.execute("UPDATE messages SET held = 0 WHERE chat = ? AND held = 1", (chat,))
             return cursor.rowcount == 1
 
+    def is_outbound(self, chat: str, message_id: str) -> bool:
+        """Whether WhatsApp's ``message_id`` is a reply already stored for ``chat`` (an echo of our own send)."""
+        with self._db.reading() as db:
+            row = db.execute(
+                "SELECT 1 FROM messages WHERE chat = ? AND direction = 'out' AND message_id = ?", (chat, message_id)
+            ).fetchone()
+        return row is not None
+
     # --- the AI's pause ----------------------------------------------------------------------
 
     def pause(self, chat: str, until_ms: int, by: str, *, extend_only: bool = False) -> int:
