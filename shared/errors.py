@@ -12,6 +12,7 @@
           │    └── InvalidPhone                                                          422 (gateway: 400)
           ├── NotAuthenticated       a missing or wrong signature or API key             401
           ├── UnknownCompany         this deployment does not serve that company         404
+          ├── UnknownConversation    no chat with that phone in the transcripts          404
           ├── Unsupported            this deployment can't do that (e.g. pairing by code
           │                          on the simulator)                                   409
           ├── UpstreamRejected       a peer service refused the request (its 4xx)        the peer's 4xx
@@ -89,6 +90,12 @@ class NotAuthenticated(PermanentError):
 
 class UnknownCompany(PermanentError):
     """A company id that is well formed but not served by this deployment."""
+
+    http_status: ClassVar[int] = 404
+
+
+class UnknownConversation(PermanentError):
+    """No chat with that phone has been stored (never written, or deleted after its retention)."""
 
     http_status: ClassVar[int] = 404
 

@@ -33,6 +33,10 @@ SESSION_SEND_PATH = "/api/whatsapp/sessions/{companyId}/send"
 SESSION_REACTION_PATH = "/api/whatsapp/sessions/{companyId}/reaction"
 ORIGINAL_REACTION_PATH = "/api/whatsapp/reaction"
 BOOKINGS_PATH = "/api/companies/{companyId}/bookings"
+CONVERSATIONS_PATH = "/api/conversations"
+CONVERSATION_PATH = "/api/conversations/{phone}"
+TAKEOVER_PATH = "/api/conversations/{phone}/takeover"
+RELEASE_PATH = "/api/conversations/{phone}/release"
 
 
 def session_send_path(company_id: str) -> str:
@@ -218,6 +222,13 @@ class TypingRequest(WireModel):
 
     phone: PhoneText
     state: Literal["composing", "paused"]
+
+
+class TakeoverRequest(WireModel):
+    """``POST /api/conversations/{phone}/takeover``: a person answers this chat; the AI stays quiet meanwhile."""
+
+    minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] | None = None
+    """How long; HUMAN_TAKEOVER_MINUTES (or 60 when that is 0) when omitted."""
 
 
 class PairRequest(WireModel):

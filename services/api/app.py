@@ -10,11 +10,12 @@ from fastapi import FastAPI
 
 from services.api.deps import ApiState
 from services.api.events import start_event_listener
-from services.api.routes import bookings, health, reactions, send, webhook
+from services.api.routes import bookings, conversations, health, reactions, send, webhook
 from services.api.settings import ApiSettings
 from shared.batching import BatchStore
 from shared.blocking import BlockingPool
 from shared.booking.factory import build_backend
+from shared.conversations import ConversationStore
 from shared.http import BodyLimitMiddleware, install_error_handlers
 from shared.logging import get_logger
 from shared.queueing import inbound_queue
@@ -36,6 +37,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         redis_pool = BlockingPool("redis", settings.enqueue_threads)
         backend_pool = BlockingPool("backend", BACKEND_THREADS)
         backend = await backend_pool.run(build_backend, settings)
+        transcripts = ConversationStore(settings.conversations_db)
         app.state.api = ApiState(
             settings=settings,
             redis=client,
@@ -45,6 +47,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             redis_pool=redis_pool,
             backend=backend,
             backend_pool=backend_pool,
+            conversations=transcripts,
         )
         log.info(
             "api started",
@@ -59,6 +62,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             listener.stop()
             await http.aclose()
             backend.close()
+            transcripts.close()
             client.close()
             redis_pool.shutdown()
             backend_pool.shutdown()
@@ -71,4 +75,5 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(send.router)
     app.include_router(reactions.router)
     app.include_router(bookings.router)
+    app.include_router(conversations.router)
     return app

@@ -12,6 +12,7 @@ from services.api.settings import ApiSettings
 from shared.batching import BatchStore
 from shared.blocking import BlockingPool
 from shared.booking.backend import BookingBackend
+from shared.conversations import ConversationStore
 from shared.signing import check_api_key
 from shared.wire import COMPANY_ID_PATTERN
 
@@ -30,6 +31,8 @@ class ApiState:
     """The salon's book (read here for the bookings listing); sync, so called from a worker thread."""
     backend_pool: BlockingPool
     """Threads for booking-backend calls, apart from Redis': a slow YClients must not stall message intake."""
+    conversations: ConversationStore
+    """The chats' transcripts (SQLite on this machine); read and paused through ``run_blocking``."""
 
 
 def get_state(request: Request) -> ApiState:
