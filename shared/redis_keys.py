@@ -142,3 +142,41 @@ def yclients_cache(company_id: str, what: str) -> str:
     Shared by every process: RQ forks a fresh work horse per job, whose own memory starts empty.
     """
     return _key("yclients", "cache", company_id, what)
+
+
+AI_FALLBACKS_KEPT_SECONDS = 24 * 3600
+"""The longest window ALERT_AI_FALLBACK_MINUTES may ask about; older fallbacks are trimmed on each write."""
+ALERT_OUTBOX_TTL_SECONDS = 7 * 24 * 3600
+"""Alerts a broken receiver never took are dropped after a week rather than kept forever."""
+
+
+def ai_fallbacks(company_id: str) -> str:
+    """ZSET of turns answered by the embedded provider because the LLM failed or was not believed, scored by
+    unix time; the worker adds one per such turn, the api's alert monitor counts the recent ones."""
+    return _key("ai", "fallbacks", company_id)
+
+
+def alert_state(company_id: str) -> str:
+    """HASH condition -> JSON: since when each alert condition holds, whether it was notified and when.
+
+    In Redis, not in the api's memory, so a restarted api neither alerts twice nor forgets to say "resolved".
+    """
+    return _key("alerts", "state", company_id)
+
+
+def alert_outbox(company_id: str, channel: str) -> str:
+    """LIST of alert JSON not yet delivered to one channel (``webhook``, ``telegram``), oldest first.
+
+    An alert stays here until its receiver accepts it, so a receiver that is down gets it on a later check.
+    """
+    return _key("alerts", "outbox", company_id, channel)
+
+
+def alert_lock(company_id: str) -> str:
+    """SET NX PX: the one api instance that checks conditions and sends alerts."""
+    return _key("alerts", "lock", company_id)
+
+
+def alert_checks(company_id: str) -> str:
+    """HASH {checks, checkedAt}: how many times the alert monitor has checked, and when it last did."""
+    return _key("alerts", "checks", company_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -293,3 +294,28 @@ class LeaseHolder(WireModel):
     @classmethod
     def decode(cls, raw: bytes | str) -> LeaseHolder:
         return cls.model_validate(json.loads(raw))
+
+
+# --- alerts: the api's monitor -> the operator's receivers ---------------------------------------
+
+
+class Alert(WireModel):
+    """POSTed as JSON to ``ALERT_WEBHOOK_URL`` (and written out for Telegram): something the salon must act on.
+
+    One ``firing`` alert when a condition begins and one ``resolved`` when it clears (``shared/alerts.py``).
+    """
+
+    company_id: CompanyId = Field(alias="companyId")
+    condition: str
+    """``session_replaced``, ``session_logged_out``, ``session_banned``, ``session_outdated``,
+    ``session_disconnected``, ``gateway_unreachable``, ``journal_backlog``, ``failed_jobs``, ``ai_fallbacks``."""
+    status: Literal["firing", "resolved"]
+    title: str
+    message: str
+    """Plain words for the salon's operator: what is wrong, what it means for clients, what to do."""
+    started_at: datetime = Field(alias="startedAt")
+    """When the condition was first seen (UTC)."""
+    resolved_at: datetime | None = Field(None, alias="resolvedAt")
+    timestamp: datetime
+    """When this alert was decided (UTC); a receiver that was down gets it later, with this time."""
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
