@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,13 @@ from rq.scripts import release_lock
 from rq.serializers import JSONSerializer
 
 import services.worker.tasks  # noqa: F401 - preloaded before the fork on purpose
+from services.worker.metrics import serve_metrics
 from services.worker.receptionist.understanding.warmup import warm_up
 from services.worker.settings import WorkerSettings
 from shared.booking.factory import build_backend
+from shared.conversations import ConversationStore
 from shared.logging import get_logger
-from shared.process import exit_on_configuration_error, prepare_process
+from shared.process import exit_on_configuration_error, parse_command_line, prepare_process
 from shared.queueing import inbound_queue, paced_job_class
 from shared.redis_client import sync_client
 
@@ -39,15 +42,46 @@ class FlushWorker(Worker):
     job killed with its worker waits before it runs again.
     """
 
-    def __init__(self, *args: Any, heartbeat_grace_seconds: int = 60, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        heartbeat_grace_seconds: int = 60,
+        transcripts: TranscriptRetention | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.heartbeat_grace_seconds = heartbeat_grace_seconds
+        self.transcripts = transcripts
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()  # type: ignore[no-untyped-call]
+        if self.transcripts is not None:
+            self.transcripts.purge_when_due()
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         interval = int(self.job_monitoring_interval)
         if job.timeout and job.timeout > 0:
             interval = int(min(job.timeout - working_time, interval))
         return interval + self.heartbeat_grace_seconds
+
+
+class TranscriptRetention:
+    """Deletes transcripts older than CONVERSATION_RETENTION_DAYS: from the worker's maintenance, at most hourly."""
+
+    EVERY_SECONDS = 3600.0
+
+    def __init__(self, store: ConversationStore, retention_days: int) -> None:
+        self._store = store
+        self._retention_ms = retention_days * 24 * 3600 * 1000
+        self._last_run = 0.0
+
+    def purge_when_due(self) -> None:
+        if time.monotonic() - self._last_run < self.EVERY_SECONDS and self._last_run:
+            return
+        self._last_run = time.monotonic()
+        deleted = self._store.purge_older_than(int(time.time() * 1000) - self._retention_ms)
+        if deleted:
+            get_logger("services.worker").info("Old transcripts deleted", messages=deleted)
 
 
 def free_a_dead_schedulers_lock(connection: redis.Redis, queue: Queue) -> str | None:
@@ -86,9 +120,26 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+SUMMARY = """\
+worker: an RQ worker for the company's queue. Once a chat has been quiet for BATCH_IDLE_SECONDS it
+takes the chat's messages, the receptionist answers them against the booking backend, and the
+replies go to WhatsApp through the api's send proxy."""
+
+VARIABLES = (
+    ("REDIS_URL", "the Redis holding the queue and the chats' buffers"),
+    ("API_PORT", "the api whose send proxy carries the replies (API_HOST: the address)"),
+    ("COMPANY_ID", "the company served; its queue is company-<COMPANY_ID>-messages"),
+    ("AI_PROVIDER", "embedded (rules, no network), openai, deepseek or gemini"),
+    ("BOOKING_BACKEND", "local (an embedded salon) or yclients"),
+    ("BATCH_IDLE_SECONDS", "a chat's silence before it is answered"),
+)
+
+
 def main() -> None:
+    parse_command_line("services.worker", SUMMARY, WorkerSettings, VARIABLES)
     settings = prepare_process("worker", WorkerSettings)
     log = get_logger("services.worker")
+    serve_metrics(settings.worker_metrics_host, settings.worker_metrics_port)  # wipes the directory: first
     warm_up()
     with exit_on_configuration_error("worker"):
         build_backend(settings).close()  # a broken catalog stops the worker here, with one line
@@ -106,6 +157,9 @@ def main() -> None:
         worker_ttl=settings.worker_maintenance_interval_seconds + 15,
         job_monitoring_interval=settings.worker_job_monitoring_interval_seconds,
         heartbeat_grace_seconds=settings.worker_heartbeat_grace_seconds,
+        transcripts=TranscriptRetention(
+            ConversationStore(settings.conversations_db), settings.conversation_retention_days
+        ),
     )
     dead_scheduler = free_a_dead_schedulers_lock(connection, queue)
     if dead_scheduler is not None:

@@ -19,9 +19,11 @@ from services.worker.receptionist.memory import MemoryStore
 from services.worker.receptionist.providers.factory import build_provider
 from services.worker.sender import ApiSender
 from services.worker.settings import WorkerSettings
+from shared.alerts import ai_fallback_recorder
 from shared.batching import BatchStore
 from shared.booking.factory import build_backend
 from shared.config import load_settings
+from shared.conversations import ConversationStore
 from shared.queueing import inbound_queue, schedule_flush
 from shared.redis_client import sync_client
 
@@ -39,8 +41,15 @@ def build_deps(settings: WorkerSettings) -> WorkerDeps:
         redis=client,
         batches=BatchStore(client, settings.batch_idle_seconds, settings.batch_max_messages),
         sender=ApiSender(settings.api_url, settings.api_key.get_secret_value()),
-        receptionist=Receptionist(backend, provider, embedded, settings.clock_frozen_at),
+        receptionist=Receptionist(
+            backend,
+            provider,
+            embedded,
+            settings.clock_frozen_at,
+            on_fallback=ai_fallback_recorder(client, settings.company_id),
+        ),
         memory=MemoryStore(client),
+        conversations=ConversationStore(settings.conversations_db),
         reschedule=partial(_reschedule, queue, settings.job_timeout_seconds),
     )
 

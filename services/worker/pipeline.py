@@ -9,6 +9,11 @@ orphaned work horse still finishing), so:
 2. while deciding, every side effect at the booking backend goes through the turn's ledger, so a
    retry that dies before the decision was stored checks the backend instead of acting twice;
 3. every reply part and reaction carries an idempotency key the gateway remembers.
+
+A chat a person has taken over (the operator's takeover, or the salon writing from its own phone)
+is not answered: its messages stay in the transcript as waiting. The first turn after the pause
+ends reads the ones no person answered together with the new batch, so none is lost and none is
+answered twice.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from services.worker.reply import idempotency_key, reply_parts
 from services.worker.settings import WorkerSettings
 from shared import redis_keys
 from shared.batching import Batch, BatchStore
+from shared.conversations import ConversationStore, TranscriptEntry
 from shared.deadline import deadline
 from shared.errors import PermanentError
 from shared.logging import bound, get_logger
@@ -44,12 +50,23 @@ FRIENDLY_FAILURE_MESSAGE = (
 )
 BUDGET_EXHAUSTED_MESSAGE = "Спасибо! Администратор салона прочитает ваши сообщения и ответит лично."
 GROUP_CHAT_NOTE = "group chats are answered by people, not the receptionist"
+HELD_MESSAGES_TAKEN_WITHIN_MS = 24 * 3600 * 1000
+"""Messages held during a pause that the next turn reads too; older ones wait for a person on the page."""
 
 
 class Sender(Protocol):
     """How replies leave the worker: the api's proxies in production (``ApiSender``)."""
 
-    def send_text(self, company_id: str, chat: str, text: str, idempotency_key: str) -> dict[str, Any]: ...
+    def send_text(
+        self,
+        company_id: str,
+        chat: str,
+        text: str,
+        idempotency_key: str,
+        *,
+        batch_id: str | None = None,
+        in_reply_to: str | None = None,
+    ) -> dict[str, Any]: ...
 
     def send_reaction(
         self, company_id: str, chat: str, message_id: str, emoji: str, idempotency_key: str
@@ -64,6 +81,8 @@ class WorkerDeps:
     sender: Sender
     receptionist: Receptionist
     memory: MemoryStore
+    conversations: ConversationStore
+    """The chats' transcripts: whether a person has the chat, what waited, and which commands each turn ran."""
     reschedule: Callable[[str, str, float], None]
     """Schedule another flush of (company_id, chat) after a delay in seconds."""
 
@@ -73,6 +92,7 @@ def answer_batch(batch: Batch, deps: WorkerDeps, *, last_attempt: bool) -> None:
     with bound(batch_id=batch.id, message_id=batch.last_message_id):
         log.info("Processing message", batch_size=len(batch.messages), length=len(batch.text))
         try:
+            _record_inbound(batch, deps)
             decision = _decision(batch, deps)
             if decision is not None:
                 _deliver(batch, decision, deps)
@@ -87,6 +107,7 @@ def answer_batch(batch: Batch, deps: WorkerDeps, *, last_attempt: bool) -> None:
             raise
         deps.batches.finish(batch)
         if decision is not None:
+            _record_turn(batch, decision, deps)
             log.info(
                 "Batch answered",
                 provider=decision.provider,
@@ -105,15 +126,18 @@ def _decision(batch: Batch, deps: WorkerDeps) -> Decision | None:
     if batch.chat.endswith(GROUP_SUFFIX):
         log.info("Not answered by the receptionist", reason=GROUP_CHAT_NOTE)
         return Decision(provider="none")
+    if _taken_over(batch, deps):
+        return None
     if not _within_reply_budget(deps, batch):
         _answer_without_ai(deps, batch)
         return None
+    held = _held_messages(batch, deps)
     memory = deps.memory.load(batch.company_id, batch.chat)
     try:
         with deadline(deps.settings.turn_timeout_seconds):
             decision = deps.receptionist.decide(
                 phone=batch.chat,
-                text=batch.text,
+                text="\n".join([*(entry.text for entry in held), batch.text]),
                 last_message_id=batch.last_message_id,
                 push_name=batch.push_name,
                 memory=memory,
@@ -134,11 +158,66 @@ def _decision(batch: Batch, deps: WorkerDeps) -> Decision | None:
     return decision
 
 
+def _record_inbound(batch: Batch, deps: WorkerDeps) -> None:
+    """The gateway already wrote these; a message posted straight to the api's webhook was not, so write it."""
+    for message in batch.messages:
+        deps.conversations.record_inbound(
+            batch.chat,
+            message.text,
+            message.message_id,
+            kind=message.type,
+            name=message.push_name,
+            at_ms=message.timestamp,
+        )
+
+
+def _taken_over(batch: Batch, deps: WorkerDeps) -> bool:
+    """A person has this chat: its messages wait for them (and for the AI's next turn after the pause)."""
+    paused_until = deps.conversations.paused_until(batch.chat)
+    if paused_until is None:
+        return False
+    deps.conversations.hold(batch.chat, [message.message_id for message in batch.messages])
+    log.info(
+        "A person has this chat; the AI does not answer it",
+        paused_until=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(paused_until / 1000)),
+    )
+    return True
+
+
+def _held_messages(batch: Batch, deps: WorkerDeps) -> list[TranscriptEntry]:
+    """What the client wrote during the pause that nobody answered: this turn reads it too."""
+    in_batch = {message.message_id for message in batch.messages}
+    since = int(time.time() * 1000) - HELD_MESSAGES_TAKEN_WITHIN_MS
+    held = [
+        entry
+        for entry in deps.conversations.held_messages(batch.chat)
+        if entry.message_id not in in_batch and entry.at >= since
+    ]
+    if held:
+        log.info("Reading the messages that waited during a pause", held=len(held))
+    return held
+
+
+def _record_turn(batch: Batch, decision: Decision, deps: WorkerDeps) -> None:
+    """Which turn answered which messages, with its commands: the operator's "why did the bot say that"."""
+    answered = [message.message_id for message in batch.messages]
+    answered += [entry.message_id for entry in _held_messages(batch, deps) if entry.message_id]
+    commands = [step.model_dump(mode="json") for step in decision.steps]
+    deps.conversations.record_turn(batch.chat, batch.id, decision.provider, commands, answered)
+
+
 def _deliver(batch: Batch, decision: Decision, deps: WorkerDeps) -> None:
     for index, part in enumerate(decision.parts):
         if index:
             time.sleep(deps.settings.reply_part_gap_seconds)
-        result = deps.sender.send_text(batch.company_id, batch.chat, part, idempotency_key(batch.id, index))
+        result = deps.sender.send_text(
+            batch.company_id,
+            batch.chat,
+            part,
+            idempotency_key(batch.id, index),
+            batch_id=batch.id,
+            in_reply_to=batch.last_message_id,
+        )
         log.info(
             "Reply sent",
             part=index + 1,

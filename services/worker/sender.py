@@ -21,8 +21,24 @@ class ApiSender:
     def close(self) -> None:
         self._client.close()
 
-    def send_text(self, company_id: str, chat: str, text: str, idempotency_key: str) -> dict[str, Any]:
-        request = SendRequest(phone=chat, message=text, idempotency_key=idempotency_key)
+    def send_text(
+        self,
+        company_id: str,
+        chat: str,
+        text: str,
+        idempotency_key: str,
+        *,
+        batch_id: str | None = None,
+        in_reply_to: str | None = None,
+    ) -> dict[str, Any]:
+        request = SendRequest(
+            phone=chat,
+            message=text,
+            idempotency_key=idempotency_key,
+            author="bot",
+            batch_id=batch_id,
+            in_reply_to=in_reply_to,
+        )
         return self._post(session_send_path(company_id), request)
 
     def send_reaction(

@@ -33,6 +33,9 @@ class WorkerSettings(BookingSettings):
     worker_maintenance_interval_seconds: int = Field(30, ge=1, le=3600, alias="WORKER_MAINTENANCE_INTERVAL")
     worker_job_monitoring_interval_seconds: int = Field(10, ge=1, le=300, alias="WORKER_JOB_MONITORING_INTERVAL")
     worker_heartbeat_grace_seconds: int = Field(60, ge=1, le=600, alias="WORKER_HEARTBEAT_GRACE_SECONDS")
+    worker_metrics_host: str = Field("127.0.0.1", alias="WORKER_METRICS_HOST")
+    worker_metrics_port: int = Field(9102, ge=0, le=65535, alias="WORKER_METRICS_PORT")
+    """Prometheus scrapes the worker here (services/worker/metrics.py); 0 turns the port off."""
     chat_lock_ttl_seconds: float = Field(30.0, ge=3, le=300, alias="CHAT_LOCK_TTL_SECONDS")
     """How long a killed execution keeps its chat locked; a live one renews the lock every third of it."""
     job_retry_intervals_seconds: Annotated[tuple[int, ...], NoDecode] = Field(

@@ -159,10 +159,18 @@ class ConversationStore:
     # --- what the worker adds ----------------------------------------------------------------
 
     def hold(self, chat: str, message_ids: Iterable[str]) -> None:
-        """The AI did not answer these (its pause): they wait for a person, or the bot's next turn."""
-        keys = [f"in:{message_id}" for message_id in message_ids]
+        """The AI did not answer these (its pause): they wait for a person, or the bot's next turn.
+
+        One a person has already answered (a reply of theirs came after it) does not wait any more.
+        """
+        keys = [(chat, f"in:{message_id}") for message_id in message_ids]
         with self._db.transaction() as db:
-            db.executemany("UPDATE messages SET held = 1 WHERE chat = ? AND dedupe_key = ?", [(chat, k) for k in keys])
+            db.executemany(
+                "UPDATE messages SET held = 1 WHERE chat = ? AND dedupe_key = ? AND NOT EXISTS"
+                " (SELECT 1 FROM messages answer WHERE answer.chat = messages.chat AND answer.direction = 'out'"
+                " AND answer.author = 'person' AND answer.id > messages.id)",
+                keys,
+            )
 
     def held_messages(self, chat: str) -> list[TranscriptEntry]:
         """Client messages the AI did not answer during a pause and no person answered since, oldest first."""
@@ -221,6 +229,17 @@ class ConversationStore:
 
     def summary(self, chat: str) -> ChatSummary | None:
         return next((summary for summary in self.chats(limit=1_000_000) if summary.phone == chat), None)
+
+    def last_message(self, direction: str) -> tuple[str, TranscriptEntry] | None:
+        """The newest message ``in`` (from a client) or ``out`` (to one) in any chat, with its chat.
+
+        The operator's page shows both: traffic in one direction only points at the half that is stuck.
+        """
+        with self._db.reading() as db:
+            row = db.execute(
+                f"SELECT chat, {_COLUMNS} FROM messages WHERE direction = ? ORDER BY id DESC LIMIT 1", (direction,)
+            ).fetchone()
+        return None if row is None else (str(row[0]), _entry(row[1:], None))
 
     def transcript(self, chat: str, limit: int = 200) -> list[TranscriptEntry]:
         """The last ``limit`` messages of ``chat``, oldest first; bot replies carry their turn's commands."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,7 @@ from shared.booking.factory import build_backend
 from shared.booking.local import LocalBackend
 from shared.booking.models import NewBooking
 from shared.config import load_settings
+from shared.conversations import ConversationStore
 from shared.wire import InboundMessage
 from tests.support.dialogues import CORPUS_NOW, OTHER_CLIENT, BookedVisit, BookingSpec, Dialogue, TurnResult
 from tests.support.fakes.yclients import YClientsStandIn
@@ -56,7 +58,16 @@ class RecordingSender:
         self.sent.append(Sent(kind, phone, text, key))
         return {"success": True, "messageId": key, "duplicate": False}
 
-    def send_text(self, company_id: str, phone: str, text: str, idempotency_key: str) -> dict[str, Any]:
+    def send_text(
+        self,
+        company_id: str,
+        phone: str,
+        text: str,
+        idempotency_key: str,
+        *,
+        batch_id: str | None = None,
+        in_reply_to: str | None = None,
+    ) -> dict[str, Any]:
         return self._record("text", phone, text, idempotency_key)
 
     def send_reaction(
@@ -103,6 +114,7 @@ class TurnHarness:
             sender=self.sender,
             receptionist=Receptionist(backend, provider or embedded, embedded, settings.clock_frozen_at),
             memory=MemoryStore(client),
+            conversations=ConversationStore(Path(tempfile.mkdtemp(prefix="transcripts-")) / "conversations.sqlite"),
             reschedule=lambda company_id, chat, delay: None,
         )
         self._ids = itertools.count()

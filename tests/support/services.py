@@ -120,6 +120,7 @@ class Stack:
     overrides: dict[str, str] = field(default_factory=dict)
     api_port: int = field(default_factory=free_port)
     gateway_port: int = field(default_factory=free_port)
+    worker_metrics_port: int = field(default_factory=free_port)
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -148,10 +149,21 @@ class Stack:
         env.update(self.overrides)
         for name in MODULES:
             self.services[name] = ServiceProcess(name, dict(env), self.root / "out" / f"{name}.out", self.root)
+        # As supervisord does: only the worker (its forked work horses) counts through files.
+        worker_metrics = {
+            "PROMETHEUS_MULTIPROC_DIR": str(self.root / "metrics"),
+            "WORKER_METRICS_PORT": str(self.worker_metrics_port),
+        }
+        self.services["worker"].env.update(worker_metrics | self.overrides)
 
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def worker_metrics_url(self) -> str:
+        port = self.services["worker"].env["WORKER_METRICS_PORT"]
+        return f"http://127.0.0.1:{port}/metrics"
 
     @property
     def gateway_url(self) -> str:
@@ -208,6 +220,14 @@ class Stack:
         if push_name:
             body["pushName"] = push_name
         response = httpx.post(f"{self.gateway_url}/simulator/inbound", json=body, timeout=10)
+        response.raise_for_status()
+        return str(response.json()["messageId"])
+
+    def salon_writes(self, phone: str, text: str) -> str:
+        """The salon answers ``phone`` from its own WhatsApp (a "fromMe" message)."""
+        response = httpx.post(
+            f"{self.gateway_url}/simulator/salon-message", json={"to": phone, "message": text}, timeout=10
+        )
         response.raise_for_status()
         return str(response.json()["messageId"])
 

@@ -137,12 +137,12 @@ def test_a_retry_after_the_decision_was_stored_replays_it_without_running_comman
     sends = 0
     real_send = harness.sender.send_text
 
-    def dies_on_the_second_part(company_id: str, phone: str, text: str, key: str) -> dict[str, Any]:
+    def dies_on_the_second_part(company_id: str, phone: str, text: str, key: str, **context: Any) -> dict[str, Any]:
         nonlocal sends
         sends += 1
         if sends == 2:
             raise WorkerKilled("between the reply's parts")
-        return real_send(company_id, phone, text, key)
+        return real_send(company_id, phone, text, key, **context)
 
     harness.sender.send_text = dies_on_the_second_part  # type: ignore[method-assign,assignment]
     with pytest.raises(WorkerKilled):

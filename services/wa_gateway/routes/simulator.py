@@ -22,7 +22,9 @@ class SimulatedInbound(WireModel):
 
 
 class SimulatedEvent(WireModel):
-    type: Literal["connected", "disconnected", "stream_replaced", "logged_out"]
+    type: Literal["connected", "disconnected", "stream_replaced", "logged_out", "qr"]
+    qr: Annotated[str, Field(min_length=1, max_length=512)] | None = None
+    """With ``type: qr``: the code's text (a random one when absent)."""
 
 
 @router.post("/inbound")
@@ -30,6 +32,19 @@ async def inbound(body: SimulatedInbound, gateway: GatewayDep, simulator: Simula
     sender = normalize_phone(body.from_, gateway.settings.default_region)
     message = await simulator.inbound(sender, body.message, body.push_name, body.message_id)
     return {"success": True, "messageId": message.message_id, "from": sender}
+
+
+class SimulatedSalonMessage(WireModel):
+    to: Annotated[str, Field(min_length=1, max_length=64)]
+    message: Annotated[CleanText, Field(min_length=1, max_length=65536)]
+
+
+@router.post("/salon-message")
+async def salon_message(body: SimulatedSalonMessage, gateway: GatewayDep, simulator: SimulatorDep) -> dict[str, Any]:
+    """The salon answers a client from its own phone, not through the gateway."""
+    chat = normalize_phone(body.to, gateway.settings.default_region)
+    message = await simulator.salon_writes(chat, body.message)
+    return {"success": True, "messageId": message.message_id, "to": chat}
 
 
 class SimulatedReaction(WireModel):
@@ -58,5 +73,5 @@ async def outbox(
 
 @router.post("/event")
 async def event(body: SimulatedEvent, gateway: GatewayDep, simulator: SimulatorDep) -> dict[str, Any]:
-    await simulator.network_event(body.type)
+    await simulator.network_event(body.type, body.qr)
     return {"success": True, "status": gateway.session.state.status}

@@ -157,15 +157,33 @@ class SimulatorTransport:
             self._waiting_inbound.append(message)
         return message
 
+    async def salon_writes(self, chat: str, text: str) -> WhatsAppMessage:
+        """Someone at the salon writes to a client from the salon's own phone: WhatsApp's "fromMe" message."""
+        message = WhatsAppMessage(
+            chat=chat,
+            sender=self._own_phone,
+            message_id=new_message_id(),
+            text=text,
+            timestamp_ms=int(time.time() * 1000),
+            from_me=True,
+        )
+        await self._emit(TransportEvent(TransportEventType.MESSAGE, message=message))
+        return message
+
     async def reaction(self, sender: str, emoji: str, message_id: str) -> None:
         reaction = IncomingReaction(sender, message_id, emoji, int(time.time() * 1000))
         await self._emit(TransportEvent(TransportEventType.REACTION, reaction=reaction))
 
-    async def network_event(self, kind: str) -> None:
+    async def network_event(self, kind: str, qr: str | None = None) -> None:
         if kind == "connected":
             await self.connect()
             return
         self._connected = False
+        if kind == "qr":
+            # What an unpaired device sees: WhatsApp offers a QR code to scan; a new one replaces the last.
+            code = qr or f"2@simulated-{secrets.token_hex(8)}"
+            await self._emit(TransportEvent(TransportEventType.QR, qr=code))
+            return
         event_type = {
             "disconnected": TransportEventType.DISCONNECTED,
             "stream_replaced": TransportEventType.REPLACED,

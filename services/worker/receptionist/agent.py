@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from services.worker.receptionist.providers.base import Provider
 from services.worker.receptionist.providers.embedded import HELP_QUESTION, EmbeddedProvider
 from services.worker.receptionist.truth import clock_times, unbacked_times, unconfirmed_claim
 from services.worker.receptionist.turn import ProviderFailed, Turn
+from services.worker.receptionist.turn_metrics import measured_turn
 from services.worker.receptionist.understanding.parse import Understanding, understand
 from services.worker.receptionist.understanding.text import Language, detect_language
 from shared.booking.backend import BookingBackend
@@ -48,7 +50,10 @@ class Receptionist:
     provider: Provider
     embedded: EmbeddedProvider
     frozen_at: datetime | None = None
+    on_fallback: Callable[[str], None] | None = None
+    """Told why, each time a turn falls back from the LLM (the worker counts them in Redis for the alerts)."""
 
+    @measured_turn
     def decide(
         self,
         *,
@@ -110,6 +115,8 @@ class Receptionist:
             if self.provider is not self.embedded:
                 fallback_reason = self._untrue(reply, turn)
         if fallback_reason is not None:
+            if self.on_fallback is not None:
+                self.on_fallback(fallback_reason)
             provider_name = self.embedded.name
             if any(step.name in SIDE_EFFECTS for step in executor.steps):
                 # The LLM already changed the book: say what happened rather than plan the turn again.

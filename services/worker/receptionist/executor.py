@@ -26,6 +26,7 @@ from shared.booking.backend import BookingBackend
 from shared.booking.models import CLIENT_BOOKINGS_AHEAD_DAYS, Booking, FreeSlot, NewBooking, Service, StaffMember
 from shared.errors import BookingNotFound, BookingRefused, SlotTaken, TransientError
 from shared.logging import get_logger
+from shared.metrics import BOOKINGS
 
 log = get_logger(__name__)
 
@@ -443,6 +444,7 @@ class Executor:
         )
         try:
             booking = self.backend.create_booking(new)
+            BOOKINGS.labels("created").inc()
         except SlotTaken:
             fresh = self._slots(service, day, staff, (None, None))
             return self._unavailable(intent, "slot_taken", details, fresh, request, wanted)
@@ -455,6 +457,7 @@ class Executor:
             made = self._marked_booking(intent)
             if made is None:
                 raise
+            BOOKINGS.labels("created").inc()  # made after all; only its answer was lost
             return self._booked(intent, made, client_name)
         return self._booked(intent, booking, client_name)
 
@@ -623,6 +626,7 @@ class Executor:
         self.ledger.write(intent, "started", booking_id=booking.id, booking=booking_json(booking))
         try:
             self.backend.cancel_booking(booking.id, self.phone)
+            BOOKINGS.labels("cancelled").inc()
         except BookingNotFound:
             current = self.backend.find_booking(booking.id)
             if current is not None and current.status != "cancelled":
@@ -701,6 +705,7 @@ class Executor:
         self.ledger.write(intent, "started", booking_id=booking.id, start=wanted.isoformat(), previous=previous)
         try:
             moved = self.backend.reschedule_booking(booking.id, self.phone, wanted, booking.staff_id)
+            BOOKINGS.labels("rescheduled").inc()
         except SlotTaken:
             fresh = self._slots(service, wanted.date(), staff, (None, None), exclude=booking.id)
             step = self._reschedule_unavailable("slot_taken", details, fresh, booking, wanted)
