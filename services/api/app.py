@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from services.api.deps import ApiState
 from services.api.events import start_event_listener
+from services.api.monitor import AlertMonitor
 from services.api.routes import bookings, conversations, health, reactions, send, webhook
 from services.api.settings import ApiSettings
 from shared.batching import BatchStore
@@ -56,9 +57,12 @@ def create_app(settings: ApiSettings) -> FastAPI:
             gateway=settings.gateway_url,
         )
         listener = start_event_listener(client)
+        monitor = AlertMonitor(app.state.api)
+        monitor.start()
         try:
             yield
         finally:
+            await monitor.stop()  # before the HTTP client and Redis it uses are closed
             listener.stop()
             await http.aclose()
             backend.close()
