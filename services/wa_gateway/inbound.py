@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from services.wa_gateway.journal import Journal
 from services.wa_gateway.state import Metrics
-from services.wa_gateway.transport.base import WhatsAppMessage
+from services.wa_gateway.transport.base import IncomingReaction, WhatsAppMessage
 from shared.blocking import run_blocking
 from shared.conversations import Author, ConversationStore
 from shared.http import describe_validation
@@ -95,6 +95,18 @@ class InboundRecorder:
             self._metrics.messages_received += 1
             log.info("New message from", push_name=message.push_name, kind=message.kind, length=len(message.text))
             self._on_journalled()
+
+    async def record_reaction(self, reaction: IncomingReaction) -> None:
+        """A client's emoji on a message goes into the transcript (an empty one: the reaction was removed)."""
+        if self._conversations is not None:
+            await run_blocking(
+                self._conversations.record_reaction,
+                reaction.sender,
+                reaction.emoji,
+                reaction.message_id,
+                Author.CLIENT,
+                reaction.timestamp_ms,
+            )
 
     async def _record_salon_message(self, message: WhatsAppMessage) -> None:
         conversations = self._conversations

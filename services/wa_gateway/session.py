@@ -39,6 +39,22 @@ log = get_logger(__name__)
 
 Publisher = Callable[[SessionEvent], Awaitable[None]]
 
+CANCEL_RETRY_SECONDS = 0.5
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait for its end, cancelling again if the cancellation was lost.
+
+    Python 3.11's ``asyncio.wait_for``, which redis-py wraps around every command it sends, drops a
+    cancellation that arrives just as the command completes; the task then carries on (a standby polls
+    the lease forever) and a plain ``await task`` would hang the shutdown with it.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=CANCEL_RETRY_SECONDS)
+    with contextlib.suppress(asyncio.CancelledError):
+        task.result()
+
 
 class WhatsAppSession:
     def __init__(
@@ -76,6 +92,8 @@ class WhatsAppSession:
         """Set by a replaced/logged-out/banned/outdated event: nothing but an operator reconnects."""
         self._failed_attempts = 0
         """Consecutive failures since the last CONNECTED; drives the backoff, never a tight loop."""
+        self._connect_calls = 0
+        """transport.connect() calls so far: each after the first is a reconnect attempt."""
         transport.set_event_handler(self.handle_event)
 
     @property
@@ -122,6 +140,9 @@ class WhatsAppSession:
                 )
                 await asyncio.sleep(delay)
             self.state.set(status=SessionStatus.CONNECTING, connected=False)
+            if self._connect_calls:
+                self.metrics.reconnect_attempts += 1
+            self._connect_calls += 1
             try:
                 await self.transport.connect()
                 return
@@ -138,6 +159,7 @@ class WhatsAppSession:
     def _record_failure(self, reason: str) -> None:
         self._failed_attempts += 1
         self.metrics.failed_reconnects += 1
+        self.metrics.errors += 1
         self.metrics.last_error = reason
         self.state.set(status=SessionStatus.DISCONNECTED, connected=False, reason=reason)
         log.warning(
@@ -160,9 +182,7 @@ class WhatsAppSession:
         self._stopping = True
         await self._stop_connect_task()
         if self._lease_task is not None:
-            self._lease_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._lease_task
+            await _cancel(self._lease_task)
         await self.transport.stop()
         self.state.set(status=SessionStatus.STOPPED, connected=False)
         if self._owner is not None:
@@ -173,9 +193,7 @@ class WhatsAppSession:
 
     async def _stop_connect_task(self) -> None:
         if self._connect_task is not None and not self._connect_task.done():
-            self._connect_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._connect_task
+            await _cancel(self._connect_task)
         self._connect_task = None
 
     # --- events from the transport ---
@@ -185,6 +203,7 @@ class WhatsAppSession:
             await self._inbound.record(event.message, self.transport.own_phone)
             return
         if event.type is TransportEventType.REACTION and event.reaction is not None:
+            await self._inbound.record_reaction(event.reaction)
             self._on_reaction(event.reaction)
             return
         if event.type is TransportEventType.QR:
@@ -211,6 +230,8 @@ class WhatsAppSession:
         )
         if not rule.connected:
             self.metrics.last_error = f"{rule.status}: {event.reason or ''}".strip(": ")
+        if rule.error:
+            self.metrics.errors += 1
         getattr(log, rule.level)(
             rule.log, wa_event=event.type.value, reason=event.reason, company_id=self.settings.company_id
         )

@@ -122,6 +122,35 @@ class ConversationStore:
                 db.execute("UPDATE messages SET held = 0 WHERE chat = ? AND held = 1", (chat,))
             return cursor.rowcount == 1
 
+    def record_reaction(
+        self,
+        chat: str,
+        emoji: str,
+        target_message_id: str,
+        author: Author,
+        at_ms: int,
+        idempotency_key: str | None = None,
+    ) -> bool:
+        """An emoji on a message, from the client or to the client; False when already stored."""
+        direction = "in" if author is Author.CLIENT else "out"
+        unique = idempotency_key or f"{target_message_id}:{emoji}:{at_ms}"
+        with self._db.transaction() as db:
+            self._touch(db, chat, at_ms, None)
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO messages (chat, direction, author, kind, text, dedupe_key, in_reply_to, at_ms)"
+                " VALUES (?, ?, ?, 'reaction', ?, ?, ?, ?)",
+                (
+                    chat,
+                    direction,
+                    author.value,
+                    emoji,
+                    f"reaction:{direction}:{unique}",
+                    target_message_id,
+                    at_ms,
+                ),
+            )
+            return cursor.rowcount == 1
+
     def is_outbound(self, chat: str, message_id: str) -> bool:
         """Whether WhatsApp's ``message_id`` is a reply already stored for ``chat`` (an echo of our own send)."""
         with self._db.reading() as db:

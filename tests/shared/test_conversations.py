@@ -142,3 +142,13 @@ def test_two_processes_share_one_file(tmp_path: Path) -> None:
     finally:
         gateway.close()
         worker.close()
+
+
+def test_reactions_both_ways_are_in_the_transcript_once(store: ConversationStore) -> None:
+    store.record_inbound(CLIENT, "Спасибо!", "M1")
+    assert store.record_reaction(CLIENT, "❤️", "W1", Author.CLIENT, 1_000) is True
+    assert store.record_reaction(CLIENT, "❤️", "W1", Author.CLIENT, 1_000) is False
+    for at in (2_000, 3_000):  # a retried reaction: same key, a new timestamp
+        store.record_reaction(CLIENT, "👍", "M1", Author.BOT, at, idempotency_key="b1-reaction")
+    reactions = [(e.direction, e.author, e.text) for e in store.transcript(CLIENT) if e.kind == "reaction"]
+    assert reactions == [("in", Author.CLIENT, "❤️"), ("out", Author.BOT, "👍")]
