@@ -123,6 +123,16 @@ def preferences(company_id: str, phone: str) -> str:
     return _key("preferences", company_id, "whatsapp", phone)
 
 
+def client_memory(company_id: str, phone: str) -> list[str]:
+    """Every key that remembers something about one client: deleted when they ask to be forgotten."""
+    return [
+        dialog(company_id, phone),
+        messages(company_id, phone),
+        client(company_id, phone),
+        preferences(company_id, phone),
+    ]
+
+
 LEDGER_TTL_SECONDS = 7 * 24 * 3600
 """Longer than any retry of a batch (RQ retries, abandoned-job recovery, a kept batch)."""
 

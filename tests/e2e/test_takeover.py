@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import redis
 
+from shared import redis_keys
 from tests.support.services import Stack
 from tests.support.waiting import wait_for
 
@@ -157,3 +159,25 @@ def test_the_conversations_api_refuses_bad_input_with_a_clear_4xx(make_stack: Ca
     assert bad_minutes.status_code in (400, 422)
     assert "minutes" in bad_minutes.json()["error"]
     assert bad_minutes.json()["success"] is False
+
+
+def test_forgetting_a_client_deletes_their_transcript_and_the_receptionists_memory(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    stack.start()
+    stack.client_writes(CLIENT, "Здравствуйте, меня зовут Аня", push_name="Аня")
+    wait_for(lambda: bot_replies(stack), 60, "the bot's reply")
+    wait_for(stack.at_rest, 60, "the stack at rest")
+    memory = redis.Redis.from_url(stack.redis_url)
+    try:
+        assert memory.exists(*redis_keys.client_memory("962302", CLIENT)) > 0
+
+        response = httpx.delete(f"{stack.api_url}/api/conversations/{CLIENT}", timeout=10)
+        assert response.status_code == 200
+        assert response.json()["messagesDeleted"] >= 2
+
+        assert httpx.get(f"{stack.api_url}/api/conversations/{CLIENT}", timeout=10).status_code == 404
+        assert memory.exists(*redis_keys.client_memory("962302", CLIENT)) == 0
+    finally:
+        memory.close()

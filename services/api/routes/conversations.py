@@ -3,6 +3,7 @@
 ``GET /api/conversations``: recent chats; ``GET /api/conversations/{phone}``: one transcript;
 ``POST …/takeover {minutes}`` and ``…/release``: pause and resume the AI for one chat. A person
 answers a paused chat through the ordinary send proxy with ``author: "person"``.
+``DELETE /api/conversations/{phone}``: forget one client (transcript and the receptionist's memory).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.api.deps import StateDep, require_api_key
+from shared import redis_keys
 from shared.blocking import run_blocking
 from shared.errors import InvalidPhone, UnknownConversation
 from shared.http import parse_body
@@ -78,3 +80,15 @@ async def release(phone: PhonePath, state: StateDep) -> dict[str, Any]:
         await run_blocking(state.conversations.release, chat)
         log.info("Chat released; the AI answers its next message")
     return {"success": True, "phone": chat}
+
+
+@router.delete(CONVERSATION_PATH)
+async def forget(phone: PhonePath, state: StateDep) -> dict[str, Any]:
+    """A client's right to erasure: their transcript and everything the receptionist remembers of them."""
+    chat = _chat(state, phone)
+    with bound(company_id=state.settings.company_id, chat=chat):
+        messages = await run_blocking(state.conversations.forget, chat)
+        keys = redis_keys.client_memory(state.settings.company_id, chat)
+        memory = await state.redis_pool.run(state.redis.delete, *keys)
+        log.warning("Client forgotten: transcript and memory deleted", messages=messages, memory_keys=memory)
+    return {"success": True, "phone": chat, "messagesDeleted": messages, "memoryKeysDeleted": memory}
