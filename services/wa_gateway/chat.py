@@ -89,14 +89,19 @@ def main(
     except ConfigurationError as error:
         typer.echo(f"configuration error: {error}", err=True)
         raise typer.Exit(2) from None
-    patience = settings.batch_idle_seconds + 60
+    converse(settings.gateway_url, settings.api_key.get_secret_value(), phone, name, settings.batch_idle_seconds)
+
+
+def converse(gateway_url: str, api_key: str, phone: str, name: str | None, batch_idle_seconds: float) -> None:
+    """The chat itself, read from stdin; ``ai-admin chat`` runs it too, with its own settings and URLs."""
+    patience = batch_idle_seconds + 60
     interactive = sys.stdin.isatty()
     chat: Chat | None = None
     try:
-        chat = Chat(settings.gateway_url, settings.api_key.get_secret_value(), phone, name, patience)
+        chat = Chat(gateway_url, api_key, phone, name, patience)
         typer.echo(
-            f"You are +{phone} writing to the salon on WhatsApp (simulator at {settings.gateway_url}).\n"
-            f"The receptionist answers after {settings.batch_idle_seconds:g} s of silence, as it would on"
+            f"You are +{phone} writing to the salon on WhatsApp (simulator at {gateway_url}).\n"
+            f"The receptionist answers after {batch_idle_seconds:g} s of silence, as it would on"
             " WhatsApp. Ctrl-D quits."
         )
         while True:
@@ -117,7 +122,7 @@ def main(
             for item in answer:
                 typer.echo(show(item))
     except httpx.HTTPError as error:
-        typer.echo(f"the gateway at {settings.gateway_url} does not answer ({type(error).__name__}); `make run` first")
+        typer.echo(f"the gateway at {gateway_url} does not answer ({type(error).__name__}); `make run` first")
         raise typer.Exit(1) from None
     finally:
         if chat is not None:
