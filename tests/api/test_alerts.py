@@ -143,6 +143,7 @@ def test_a_broken_receiver_does_not_break_the_api_and_gets_the_alert_once_it_is_
     api = stack.services["api"]
     wait_for(lambda: webhook.refused >= 2 and telegram.refused >= 2, 30, "deliveries to be tried and refused")
     assert "Failed to send alert" in api.output()
+    assert telegram.token not in api.output(), "the bot token is a secret, in errors too"
     # The api goes on serving: its health, and a client's message taken in.
     assert httpx.get(f"{stack.api_url}/health", timeout=10).status_code in (200, 503)
     message = {"from": "79001234567", "message": "Здравствуйте", "messageId": "3EB0ALERTTEST0001"}

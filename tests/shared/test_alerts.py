@@ -10,6 +10,7 @@ import pytest
 import redis
 from pydantic import SecretStr
 
+from services.api.settings import ApiSettings
 from shared.alerts import (
     AlertNotDelivered,
     AlertState,
@@ -24,6 +25,8 @@ from shared.alerts import (
     step,
     telegram_text,
 )
+from shared.config import load_settings
+from shared.errors import ConfigurationError
 from shared.wire import Alert
 from tests.support.fakes.alert_receivers import TelegramBotApi, WebhookReceiver
 
@@ -247,3 +250,14 @@ def test_a_resolved_alert_says_how_long_it_lasted() -> None:
     text = telegram_text(resolved)
     assert text.startswith("✅ Resolved: WhatsApp session replaced")
     assert "about 42 min" in text
+
+
+def test_telegram_needs_both_the_token_and_the_chat() -> None:
+    with pytest.raises(ConfigurationError, match="TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID"):
+        load_settings(ApiSettings, _env_file=None, TELEGRAM_BOT_TOKEN="123456:secret-token")
+
+
+def test_a_webhook_url_that_is_not_http_is_refused_without_echoing_it() -> None:
+    with pytest.raises(ConfigurationError, match="ALERT_WEBHOOK_URL: must start with http") as refused:
+        load_settings(ApiSettings, _env_file=None, ALERT_WEBHOOK_URL="hooks.example/T0/secret-path")
+    assert "secret-path" not in str(refused.value)
