@@ -61,6 +61,7 @@ from services.wa_gateway.transport.neonize_events import connection_event, messa
 from services.wa_gateway.transport.neonize_options import NeonizeOptions
 from services.wa_gateway.transport.neonize_pairing import format_pairing_code
 from services.wa_gateway.transport.neonize_transport import NeonizeTransport
+from shared.conversations import ConversationStore
 from shared.errors import ConfigurationError, TransientError, WhatsAppNotConnected
 from shared.wire import SessionEvent
 
@@ -364,6 +365,52 @@ async def test_own_message_is_not_journalled(tmp_path: Path, make_harness: Calla
         assert [entry.message.message_id for entry in journal.pending(10)] == ["CUSTOMER"]
     finally:
         journal.close()
+
+
+async def test_the_salons_own_message_pauses_the_ai_in_that_chat(
+    tmp_path: Path, make_harness: Callable[..., Harness]
+) -> None:
+    harness = make_harness()
+    journal = Journal(tmp_path / "journal.sqlite")
+    conversations = ConversationStore(tmp_path / "conversations.sqlite")
+    session = WhatsAppSession(
+        gateway_settings(tmp_path, HUMAN_TAKEOVER_MINUTES=45),
+        harness.transport,
+        journal,
+        on_journalled=lambda: None,
+        publish=noop_publish,
+        conversations=conversations,
+    )
+    recorder = Recorder(session.handle_event)
+    harness.transport.set_event_handler(recorder)
+    try:
+        await dispatch(harness.client, message_ev(Message(conversation="Можно на завтра?"), message_id="CLIENT1"))
+        await recorder.next()
+        assert conversations.paused_until(CUSTOMER) is None
+
+        own = message_ev(
+            Message(conversation="Да, ждём вас в 10:00"),
+            sender=build_jid(SALON),
+            chat=build_jid(CUSTOMER),
+            from_me=True,
+            message_id="OWN",
+        )
+        before = time.time() * 1000
+        await dispatch(harness.client, own)
+        await recorder.next()
+
+        paused_until = conversations.paused_until(CUSTOMER)
+        assert paused_until is not None
+        assert before + 44 * 60_000 < paused_until <= time.time() * 1000 + 45 * 60_000
+        transcript = conversations.transcript(CUSTOMER)
+        assert [(entry.author.value, entry.text) for entry in transcript] == [
+            ("client", "Можно на завтра?"),
+            ("person", "Да, ждём вас в 10:00"),
+        ]
+        assert [entry.message.message_id for entry in journal.pending(10)] == ["CLIENT1"]
+    finally:
+        journal.close()
+        conversations.close()
 
 
 # --- connection events through a session ---
