@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from services.wa_gateway.routes import health, pairing, reaction, reconnect, send, simulator, typing
+from services.wa_gateway.routes import metrics as metrics_route
 from services.wa_gateway.runtime import gateway_runtime
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.transport.base import Transport
+from services.wa_gateway.ui import routes as operator_page
 from shared.http import BodyLimitMiddleware, install_error_handlers
 from shared.logging import get_logger
 
@@ -38,4 +40,8 @@ def create_app(settings: GatewaySettings, transport: Transport | None = None) ->
     install_error_handlers(app, validation_status=400)
     for router in session_routers(settings):
         app.include_router(router)
+    # Not a session router: an api hosting the session (WA_STANDALONE=false) answers /metrics itself.
+    app.include_router(metrics_route.router)
+    # The operator's page (/ and /ui/...): only on the gateway itself, never mounted under an api's /wa.
+    app.include_router(operator_page.router)
     return app
