@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Installs, with apt, what the Python packages can't bring: redis-server, venv support, libmagic.
+# --with-browser (make test-deps) adds Chromium, which only the operator page's browser test needs.
 set -euo pipefail
-python=${1:-python3}
+python=python3
+with_browser=false
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) with_browser=true ;;
+    *) python=${arg:-$python} ;;
+  esac
+done
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if ! command -v "$python" >/dev/null 2>&1; then
@@ -12,6 +20,10 @@ fi
 # neonize imports python-magic, which loads libmagic at import time.
 if command -v "$python" >/dev/null 2>&1 && [ -z "$("$python" -c 'import ctypes.util; print(ctypes.util.find_library("magic") or "")')" ]; then
   need+=(libmagic1)
+fi
+# Playwright drives Debian's own build: its bundled browsers are downloaded from a CDN, not a package registry.
+if $with_browser && [ ! -x /usr/bin/chromium ]; then
+  need+=(chromium)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "Installing system packages: ${need[*]}"
