@@ -9,6 +9,7 @@ from __future__ import annotations
 import configparser
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,6 +102,71 @@ def test_the_stack_comes_up_under_supervisord_and_supervisorctl_controls_it(
     wait_for(lambda: httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=2).status_code == 200, 30, "api")
     assert "worker" in supervisorctl(root, "tail", "worker") or (root / "var/log/worker.out.log").exists()
     assert (root / "var/log/wa-gateway.json.log").exists()
+
+
+def make(root: Path, env: dict[str, str], target: str) -> subprocess.CompletedProcess[str]:
+    """The repository's Makefile in the scratch checkout; ``install`` is taken as done (the venv is linked)."""
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", "install", target],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,  # above STOP_TIMEOUT_SECONDS: make stop reports a stuck supervisord itself
+    )
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a daemon's zombie waits for whoever adopted it to reap it
+
+
+def port_is_free(port: int) -> bool:
+    """Free for a server: like uvicorn, the probe reuses the address, as the health checks' closed
+    connections leave it in TIME_WAIT for a minute; only a listener still holding it counts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_make_stop_returns_once_the_stack_is_down_and_make_start_on_a_running_stack_says_so(
+    checkout: Path, redis_url: str
+) -> None:
+    shutil.copy(REPO_ROOT / "Makefile", checkout / "Makefile")
+    api_port, gateway_port = free_port(), free_port()
+    env = environment(redis_url, api_port, gateway_port)
+    health = f"http://127.0.0.1:{gateway_port}/health"
+    try:
+        started = make(checkout, env, "start")
+        assert started.returncode == 0, started.stdout + started.stderr
+        wait_for(lambda: httpx.get(health, timeout=2).status_code == 200, 60, "the gateway under make start")
+
+        again = make(checkout, env, "start")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "already running" in again.stdout
+        assert "Another program is already listening" not in again.stdout + again.stderr
+
+        pid = int((checkout / "var/run/supervisord.pid").read_text())
+        stopped = make(checkout, env, "stop")
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        # Checked the moment make returns, without waiting: that is what `make stop && make start` relies on.
+        assert not running(pid), "make stop returned while supervisord was still running"
+        assert port_is_free(gateway_port)
+        assert port_is_free(api_port)
+
+        restarted = make(checkout, env, "start")
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        wait_for(lambda: httpx.get(health, timeout=2).status_code == 200, 60, "the gateway after stop && start")
+    finally:
+        make(checkout, env, "stop")
+    assert "not running" in make(checkout, env, "stop").stdout
 
 
 def test_without_a_redis_at_redis_url_the_stack_runs_its_own(checkout: Path, tmp_path: Path) -> None:
