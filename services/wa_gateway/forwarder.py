@@ -8,6 +8,7 @@ back the others; a message rejected on its own is dead-lettered in the journal.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 
@@ -17,6 +18,7 @@ from services.wa_gateway.transport.base import IncomingReaction
 from shared.backoff import backoff_delay
 from shared.blocking import run_blocking
 from shared.logging import bound, get_logger
+from shared.metrics import GATEWAY_WEBHOOK_SECONDS, status_class
 from shared.signing import API_KEY_HEADER, signed_headers
 from shared.wire import REACTION_WEBHOOK_PATH, WEBHOOK_PATH, BatchedWebhook, InboundReaction, WireModel
 
@@ -92,7 +94,9 @@ class Forwarder:
     async def _deliver(self, entries: list[JournalEntry]) -> bool:
         """True when every entry was settled (delivered or dead-lettered)."""
         webhook = BatchedWebhook(company_id=self._settings.company_id, messages=[entry.message for entry in entries])
+        started = time.perf_counter()
         status = await self._post(WEBHOOK_PATH, webhook)
+        GATEWAY_WEBHOOK_SECONDS.labels(status_class(status)).observe(time.perf_counter() - started)
         seqs = [entry.seq for entry in entries]
         if status is not None and 200 <= status < 300:
             await run_blocking(self._journal.mark_delivered, seqs)

@@ -4,12 +4,15 @@
   and stays ``pending`` until the api answers 2xx. A restart resumes the backlog.
 * ``sent``: idempotency keys of replies already sent, with the WhatsApp message id, so a
   repeated send returns the original id instead of messaging the client twice.
+* ``counters``: the totals ``GET /health`` reports (messages sent and received, errors...), so a
+  restart does not zero them.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,10 @@ CREATE TABLE IF NOT EXISTS sent (
     message_id TEXT NOT NULL,
     phone TEXT NOT NULL,
     created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
 );
 """
 
@@ -137,6 +144,14 @@ class Journal:
                 "INSERT OR REPLACE INTO sent (idempotency_key, message_id, phone, created_at) VALUES (?, ?, ?, ?)",
                 (idempotency_key, message_id, phone, time.time()),
             )
+
+    def counters(self) -> dict[str, int]:
+        with self._store.reading() as db:
+            return {str(name): int(value) for name, value in db.execute("SELECT name, value FROM counters")}
+
+    def save_counters(self, values: Mapping[str, int]) -> None:
+        with self._store.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)", list(values.items()))
 
     def prune(self) -> int:
         now = time.time()

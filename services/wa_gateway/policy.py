@@ -31,6 +31,8 @@ class Rule:
     level: str
     log: str
     publish: str | None
+    error: bool = False
+    """Counted in the health ``errors``: the connection failed or was taken away, not a step of pairing."""
 
 
 CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
@@ -49,10 +51,10 @@ CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
         "qr_expired",
     ),
     TransportEventType.DISCONNECTED: Rule(
-        SessionStatus.DISCONNECTED, False, Action.RECONNECT, "warning", "WhatsApp disconnected", None
+        SessionStatus.DISCONNECTED, False, Action.RECONNECT, "warning", "WhatsApp disconnected", None, error=True
     ),
     TransportEventType.CONNECT_FAILED: Rule(
-        SessionStatus.DISCONNECTED, False, Action.RECONNECT, "warning", "WhatsApp connection failed", None
+        SessionStatus.DISCONNECTED, False, Action.RECONNECT, "warning", "WhatsApp connection failed", None, error=True
     ),
     TransportEventType.REPLACED: Rule(
         SessionStatus.REPLACED,
@@ -62,6 +64,7 @@ CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
         "Connection replaced (440): another client opened this WhatsApp session; not reconnecting."
         " Find the other owner, then POST /reconnect or restart wa-gateway",
         "connection_replaced",
+        error=True,
     ),
     TransportEventType.LOGGED_OUT: Rule(
         SessionStatus.LOGGED_OUT,
@@ -70,9 +73,16 @@ CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
         "error",
         "WhatsApp logged out: the device was unlinked and its session store is gone; pair again",
         "logout",
+        error=True,
     ),
     TransportEventType.TEMPORARY_BAN: Rule(
-        SessionStatus.BANNED, False, Action.STOP, "error", "WhatsApp temporarily banned this number", "banned"
+        SessionStatus.BANNED,
+        False,
+        Action.STOP,
+        "error",
+        "WhatsApp temporarily banned this number",
+        "banned",
+        error=True,
     ),
     TransportEventType.OUTDATED: Rule(
         SessionStatus.OUTDATED,
@@ -81,5 +91,6 @@ CONNECTION_POLICY: Mapping[TransportEventType, Rule] = {
         "error",
         "WhatsApp rejected the client as outdated (405): upgrade the neonize version",
         "outdated",
+        error=True,
     ),
 }

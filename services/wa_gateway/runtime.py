@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 import httpx
 import redis.asyncio
 
+from services.wa_gateway.counters import keep_counters
 from services.wa_gateway.deps import Gateway
 from services.wa_gateway.forwarder import Forwarder
 from services.wa_gateway.journal import Journal
@@ -87,6 +88,7 @@ async def gateway_runtime(
         conversations=conversations,
     )
     forward_task = asyncio.create_task(forwarder.run(), name="webhook-forwarder")
+    counters = await keep_counters(session.metrics, journal)  # before anything is counted
     session.start()
     log.info("WhatsApp session owner started", role=role, company_id=settings.company_id, transport=chosen.name)
     try:
@@ -96,6 +98,7 @@ async def gateway_runtime(
     finally:
         log.info("WhatsApp session owner stopping", role=role, company_id=settings.company_id)
         await session.stop()
+        await counters.stop()
         forward_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await forward_task

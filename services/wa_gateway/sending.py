@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from services.wa_gateway.journal import Journal
 from services.wa_gateway.state import SessionState
@@ -19,10 +19,12 @@ from services.wa_gateway.transport.base import SentMessage, Transport
 from shared.blocking import run_blocking
 from shared.errors import AiAdminError, WhatsAppNotConnected, WhatsAppRefused
 from shared.logging import get_logger
+from shared.metrics import GATEWAY_SEND_SECONDS
 
 log = get_logger(__name__)
 
 T = TypeVar("T")
+SendKind = Literal["text", "reaction", "typing"]
 
 
 @dataclass
@@ -40,24 +42,24 @@ class SessionSender:
 
     async def send_text(self, chat: str, text: str, idempotency_key: str | None) -> tuple[SentMessage, bool]:
         """Send once per idempotency key; returns (message, was_duplicate)."""
-        return await self._once(idempotency_key, chat, lambda: self._transport.send_text(chat, text), counted=True)
+        return await self._once(idempotency_key, chat, lambda: self._transport.send_text(chat, text), kind="text")
 
     async def send_reaction(
         self, phone: str, message_id: str, emoji: str, idempotency_key: str | None
     ) -> tuple[SentMessage, bool]:
         """React once per idempotency key, like a reply part; returns (message, was_duplicate)."""
         return await self._once(
-            idempotency_key, phone, lambda: self._transport.send_reaction(phone, message_id, emoji), counted=False
+            idempotency_key, phone, lambda: self._transport.send_reaction(phone, message_id, emoji), kind="reaction"
         )
 
     async def send_typing(self, phone: str, composing: bool) -> None:
-        await self._call(lambda: self._transport.send_typing(phone, composing), counted=False)
+        await self._call(lambda: self._transport.send_typing(phone, composing), kind="typing")
 
     async def _once(
-        self, idempotency_key: str | None, chat: str, send: Callable[[], Awaitable[SentMessage]], *, counted: bool
+        self, idempotency_key: str | None, chat: str, send: Callable[[], Awaitable[SentMessage]], *, kind: SendKind
     ) -> tuple[SentMessage, bool]:
         if idempotency_key is None:
-            return await self._call(send, counted=counted), False
+            return await self._call(send, kind=kind), False
         # One lock per key, kept while anyone holds or awaits it, so same-key sends never overlap.
         entry = self._locks.setdefault(idempotency_key, _KeyLock())
         entry.users += 1
@@ -67,7 +69,7 @@ class SessionSender:
                 if existing is not None:
                     log.info("Repeated send suppressed", idempotency_key=idempotency_key, message_id=existing)
                     return SentMessage(message_id=existing, timestamp=int(time.time())), True
-                sent = await self._call(send, counted=counted)
+                sent = await self._call(send, kind=kind)
                 await run_blocking(self._journal.record_sent, idempotency_key, sent.message_id, chat)
                 return sent, False
         finally:
@@ -75,13 +77,16 @@ class SessionSender:
             if entry.users == 0:
                 del self._locks[idempotency_key]
 
-    async def _call(self, send: Callable[[], Awaitable[T]], *, counted: bool) -> T:
-        """``counted``: a text message, the only kind the health metrics count."""
+    async def _call(self, send: Callable[[], Awaitable[T]], *, kind: SendKind) -> T:
+        """Text messages are the only kind the health metrics count; every kind is timed."""
+        counted = kind == "text"
         if not self._state.connected:
             raise WhatsAppNotConnected(f"WhatsApp is not connected (status: {self._state.status})")
+        started = time.perf_counter()
         try:
             result = await send()
         except Exception as error:
+            GATEWAY_SEND_SECONDS.labels(kind, "failed").observe(time.perf_counter() - started)
             if counted:
                 self._state.metrics.errors += 1
                 self._state.metrics.last_error = str(error)
@@ -89,6 +94,7 @@ class SessionSender:
                 raise
             # The transport's own failure (a library error, a timeout it did not classify): WhatsApp said no.
             raise WhatsAppRefused(f"WhatsApp refused: {type(error).__name__}: {error}") from error
+        GATEWAY_SEND_SECONDS.labels(kind, "sent").observe(time.perf_counter() - started)
         if counted:
             self._state.metrics.messages_sent += 1
         return result

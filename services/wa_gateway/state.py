@@ -8,15 +8,29 @@ from typing import Any
 
 from shared.wire import SessionStatus
 
+PERSISTED_COUNTERS = ("messages_sent", "messages_received", "errors", "failed_reconnects", "reconnect_attempts")
+"""Counters an operator reads on /health as totals: kept in the journal, so a restart does not zero them."""
+
 
 @dataclass
 class Metrics:
     messages_sent: int = 0
     messages_received: int = 0
     errors: int = 0
+    """Failed text sends and connection failures (a failed connect, a lost, replaced or refused connection)."""
     failed_reconnects: int = 0
+    reconnect_attempts: int = 0
+    """Connection attempts after the first one of this process: after a failure, a disconnect, an operator's request."""
     qr_codes_generated: int = 0
     last_error: str | None = None
+
+    def persisted(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in PERSISTED_COUNTERS}
+
+    def restore(self, saved: dict[str, int]) -> None:
+        """Add the totals of earlier runs (added, so nothing counted before the restore is lost)."""
+        for name in PERSISTED_COUNTERS:
+            setattr(self, name, getattr(self, name) + saved.get(name, 0))
 
     def as_json(self, connected: bool) -> dict[str, Any]:
         return {
@@ -26,6 +40,7 @@ class Metrics:
             "messagesReceived": self.messages_received,
             "errors": self.errors,
             "failedReconnects": self.failed_reconnects,
+            "reconnectAttempts": self.reconnect_attempts,
             "qrCodesGenerated": self.qr_codes_generated,
             "lastError": self.last_error,
         }
