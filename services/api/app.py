@@ -12,6 +12,7 @@ from services.api.deps import ApiState
 from services.api.events import start_event_listener
 from services.api.monitor import AlertMonitor
 from services.api.routes import bookings, conversations, health, reactions, send, webhook
+from services.api.routes import metrics as metrics_route
 from services.api.settings import ApiSettings
 from shared.batching import BatchStore
 from shared.blocking import BlockingPool
@@ -75,6 +76,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics_route.router)
     app.include_router(webhook.router)
     app.include_router(send.router)
     app.include_router(reactions.router)

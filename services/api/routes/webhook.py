@@ -12,6 +12,7 @@ from services.api.ingest import ingest
 from shared.errors import InvalidPhone, NotAuthenticated
 from shared.http import parse_body
 from shared.logging import bound, get_logger
+from shared.metrics import API_WEBHOOK_MESSAGES, API_WEBHOOK_SECONDS
 from shared.phones import normalize_chat, normalize_phone
 from shared.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from shared.wire import (
@@ -74,6 +75,17 @@ async def reaction_webhook(request: Request, state: StateDep) -> dict[str, Any]:
 async def receive_messages(request: Request, state: StateDep) -> dict[str, Any]:
     """The gateway's batches and the original's single-message form: stored, deduplicated, flush scheduled."""
     started = time.perf_counter()
+    try:
+        answer = await _receive_messages(request, state)
+    except Exception:  # refused or failed: answered by the error handlers, timed here
+        API_WEBHOOK_SECONDS.labels("error").observe(time.perf_counter() - started)
+        raise
+    elapsed = time.perf_counter() - started
+    API_WEBHOOK_SECONDS.labels("ok").observe(elapsed)
+    return {**answer, "processingTime": round(elapsed * 1000, 2)}
+
+
+async def _receive_messages(request: Request, state: ApiState) -> dict[str, Any]:
     body = await _signed_body(request, state)
     webhook = parse_body(body, parse_webhook)
     company_id = served_company(webhook.company_id, state.settings.company_id)
@@ -94,11 +106,11 @@ async def receive_messages(request: Request, state: StateDep) -> dict[str, Any]:
     for message in result.duplicates:
         with bound(company_id=company_id, chat=message.chat, message_id=message.message_id):
             log.info("Duplicate message ignored")
-    elapsed_ms = (time.perf_counter() - started) * 1000
+    API_WEBHOOK_MESSAGES.labels("added").inc(len(result.added))
+    API_WEBHOOK_MESSAGES.labels("duplicate").inc(len(result.duplicates))
     return {
         "success": True,
         "message": "Messages added to batch",
         "addedCount": len(result.added),
         "duplicateCount": len(result.duplicates),
-        "processingTime": round(elapsed_ms, 2),
     }
