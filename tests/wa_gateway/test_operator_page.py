@@ -163,6 +163,10 @@ def test_a_reply_from_the_page_reaches_the_client_once_as_a_persons(gateway: Sta
     shown = browser.get(f"/ui/partials/chats/{CLIENT}").text
     assert 'data-author="person"' in shown
     assert "Salon (a person)" in shown
+    last_out = re.search(r'<dd id="last-out">(.*?)</dd>', browser.get("/").text, re.S)
+    assert last_out is not None
+    assert "by a person" in " ".join(last_out.group(1).split())
+    assert "Здравствуйте, Аня!" in last_out.group(1)
 
     # A new form is a new message, even with the same words.
     again = browser.get(f"/ui/chats/{CLIENT}")
