@@ -32,7 +32,10 @@ from shared.booking.models import (
 )
 from shared.clock import Clock, zone
 from shared.errors import BackendUnavailable, BookingNotFound, BookingRefused, SlotTaken
+from shared.metrics import measured_backend_call
 from shared.sqlite import SqliteStore
+
+measured = measured_backend_call("local")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -185,17 +188,24 @@ class LocalBackend:
     def now(self) -> datetime:
         return self._clock.now()
 
+    @measured
     def company(self) -> Company:
         with self._read() as db:
             row = db.execute("SELECT id, title, address, phone, timezone FROM company").fetchone()
         return Company(id=row[0], title=row[1], address=row[2], phone=row[3], timezone=row[4])
 
+    @measured
     def services(self) -> list[Service]:
         with self._read() as db:
             rows = db.execute(f"SELECT {_SERVICE_COLUMNS} FROM services ORDER BY id").fetchall()
         return [_service(row) for row in rows]
 
+    @measured
     def staff(self, service_id: int | None = None) -> list[StaffMember]:
+        return self._staff(service_id)
+
+    def _staff(self, service_id: int | None) -> list[StaffMember]:
+        """``staff`` without counting a backend call: ``free_slots`` is one call, whatever it reads."""
         with self._read() as db:
             members = db.execute("SELECT id, name, specialization FROM staff ORDER BY id").fetchall()
             links = db.execute("SELECT staff_id, service_id FROM staff_services ORDER BY service_id").fetchall()
@@ -264,13 +274,14 @@ class LocalBackend:
             return False
         return all(end <= busy_start or start >= busy_end for busy_start, busy_end in busy)
 
+    @measured
     def free_slots(
         self, service_id: int, day: date, staff_id: int | None = None, *, exclude_booking_id: int | None = None
     ) -> list[FreeSlot]:
         service = self._service(service_id)
         duration = timedelta(minutes=service.duration_minutes or 0)
         slots: list[FreeSlot] = []
-        members = [member for member in self.staff(service_id) if staff_id is None or member.id == staff_id]
+        members = [member for member in self._staff(service_id) if staff_id is None or member.id == staff_id]
         with self._read() as db:
             for member in members:
                 # Hours and bookings read once per member, not once per candidate time.
@@ -294,6 +305,7 @@ class LocalBackend:
     def bookable_dates(self, service_id: int, start: date, end: date, staff_id: int | None = None) -> list[date] | None:
         return None  # free_slots reads a local file: asking day by day costs nothing worth saving
 
+    @measured
     def working_days(self, staff_id: int, start: date, end: date) -> list[WorkDay]:
         days = []
         with self._read() as db:
@@ -324,6 +336,7 @@ class LocalBackend:
             raise BookingRefused(f"staff member {staff_id} does not do service {service_id}", code=436)
         return str(row[0])
 
+    @measured
     def create_booking(self, booking: NewBooking) -> Booking:
         service = self._service(booking.service_id)
         duration = timedelta(minutes=service.duration_minutes or 0)
@@ -356,6 +369,7 @@ class LocalBackend:
         assert row is not None
         return self._booking(row)
 
+    @measured
     def client_bookings(self, phone: str) -> list[Booking]:
         with self._read() as db:
             rows = db.execute(
@@ -365,6 +379,7 @@ class LocalBackend:
             ).fetchall()
         return [self._booking(row) for row in rows]
 
+    @measured
     def find_booking(self, booking_id: int) -> Booking | None:
         with self._read() as db:
             row = self._row(db, booking_id)
@@ -383,6 +398,7 @@ class LocalBackend:
             raise BookingNotFound(f"booking {booking_id} is not an active booking of this client")
         return self._booking(row)
 
+    @measured
     def cancel_booking(self, booking_id: int, phone: str) -> None:
         with self._write() as db:
             self._owned(db, booking_id, phone)
@@ -390,6 +406,7 @@ class LocalBackend:
                 "UPDATE bookings SET status = 'cancelled', updated_at = ? WHERE id = ?", (clock_time.time(), booking_id)
             )
 
+    @measured
     def reschedule_booking(self, booking_id: int, phone: str, start: datetime, staff_id: int | None = None) -> Booking:
         start = start.astimezone(self._timezone)
         with self._write() as db:

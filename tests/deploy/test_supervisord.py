@@ -39,13 +39,14 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def environment(redis_url: str, api_port: int, gateway_port: int) -> dict[str, str]:
+def environment(redis_url: str, api_port: int, gateway_port: int, worker_metrics_port: int = 0) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
     env.update(
         {
             "REDIS_URL": redis_url,
             "API_PORT": str(api_port),
             "WA_GATEWAY_PORT": str(gateway_port),
+            "WORKER_METRICS_PORT": str(worker_metrics_port),
             "LOG_DIR": "var/log",
             "DATA_DIR": "var/data",
         }
@@ -64,16 +65,16 @@ def supervisorctl(root: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def running_stack(checkout: Path, redis_url: str) -> Iterator[tuple[Path, int, int]]:
-    api_port, gateway_port = free_port(), free_port()
+def running_stack(checkout: Path, redis_url: str) -> Iterator[tuple[Path, int, int, int]]:
+    api_port, gateway_port, worker_metrics_port = free_port(), free_port(), free_port()
     supervisord = subprocess.Popen(
         [str(REPO_ROOT / ".venv/bin/supervisord"), "-n", "-c", str(checkout / "deploy/supervisord.conf")],
         cwd=checkout,
-        env=environment(redis_url, api_port, gateway_port),
+        env=environment(redis_url, api_port, gateway_port, worker_metrics_port),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    yield checkout, api_port, gateway_port
+    yield checkout, api_port, gateway_port, worker_metrics_port
     supervisorctl(checkout, "shutdown")
     try:
         supervisord.wait(60)
@@ -82,9 +83,9 @@ def running_stack(checkout: Path, redis_url: str) -> Iterator[tuple[Path, int, i
 
 
 def test_the_stack_comes_up_under_supervisord_and_supervisorctl_controls_it(
-    running_stack: tuple[Path, int, int],
+    running_stack: tuple[Path, int, int, int],
 ) -> None:
-    root, api_port, gateway_port = running_stack
+    root, api_port, gateway_port, worker_metrics_port = running_stack
     health = wait_for(
         lambda: httpx.get(f"http://127.0.0.1:{gateway_port}/health", timeout=2).json(), 30, "gateway /health"
     )
@@ -102,6 +103,13 @@ def test_the_stack_comes_up_under_supervisord_and_supervisorctl_controls_it(
     wait_for(lambda: httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=2).status_code == 200, 30, "api")
     assert "worker" in supervisorctl(root, "tail", "worker") or (root / "var/log/worker.out.log").exists()
     assert (root / "var/log/wa-gateway.json.log").exists()
+    # The worker's program sets PROMETHEUS_MULTIPROC_DIR: without it the worker serves no metrics port.
+    wait_for(
+        lambda: httpx.get(f"http://127.0.0.1:{worker_metrics_port}/metrics", timeout=2).status_code == 200,
+        30,
+        "the worker's metrics port",
+    )
+    assert (root / "var/metrics").is_dir()
 
 
 def make(root: Path, env: dict[str, str], target: str) -> subprocess.CompletedProcess[str]:

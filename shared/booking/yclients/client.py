@@ -35,6 +35,7 @@ from shared import redis_keys
 from shared.deadline import MIN_CALL_SECONDS, call_timeout, remaining
 from shared.errors import BackendUnavailable, BookingRefused, SlotTaken
 from shared.logging import get_logger
+from shared.metrics import BACKEND_CALL_SECONDS, BACKEND_CALLS
 
 log = get_logger(__name__)
 
@@ -272,15 +273,19 @@ class YClientsClient:
         self._limiter.acquire(what)
         timeout = call_timeout(self._timeout, what, BackendUnavailable)
         started = time.monotonic()
+        endpoint = metric_endpoint(method, path)
         try:
             response = self._http.request(method, path, params=params, json=body, timeout=timeout)
         except httpx.TimeoutException as error:
+            _measure(endpoint, "timeout", started)
             log.warning("yclients timeout", method=method, path=path, timeout=round(timeout, 2))
             raise Unreachable(f"{what} timed out after {timeout:.1f}s") from error
         except httpx.TransportError as error:
+            _measure(endpoint, "network_error", started)
             detail = self._scrub(f"{type(error).__name__}: {error}")
             log.warning("yclients network error", method=method, path=path, error=detail)
             raise Unreachable(f"{what} failed: {detail}") from error
+        _measure(endpoint, str(response.status_code), started)
         elapsed_ms = round((time.monotonic() - started) * 1000)
         log.debug("yclients request", method=method, path=path, status=response.status_code, ms=elapsed_ms)
         return self._reply(response, what, missing)
@@ -336,6 +341,17 @@ class YClientsClient:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+def metric_endpoint(method: str, path: str) -> str:
+    """``PUT record``: the method and the path's first segment, without the company's and records' ids,
+    so the metric has one series per kind of call, not one per booking."""
+    return f"{method} {path.strip('/').split('/', 1)[0]}"
+
+
+def _measure(endpoint: str, status: str, started: float) -> None:
+    BACKEND_CALLS.labels("yclients", endpoint, status).inc()
+    BACKEND_CALL_SECONDS.labels("yclients", endpoint).observe(time.monotonic() - started)
 
 
 def _json(response: httpx.Response) -> Any:
