@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Any
 
+import yaml
+
+from services.api.settings import ApiSettings
+from services.worker.settings import WorkerSettings
 from tests.support.metrics import Scrape, scrape
-from tests.support.services import Stack
+from tests.support.services import REPO_ROOT, Stack
 from tests.support.waiting import wait_for
 
 CLIENT = "79001234567"
+METRIC_NAME = r"ai_admin_[a-z_]*[a-z](?![a-z_*])"
+"""A name in the docs; not a pattern such as ``ai_admin_wa_*``."""
+
+
+def metrics_docs() -> str:
+    text = (REPO_ROOT / "docs" / "operations.md").read_text()
+    return text[text.index("\n## Metrics") :]
+
+
+def yaml_blocks() -> list[Any]:
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", metrics_docs(), re.DOTALL)]
+
+
+def family_name(name: str) -> str:
+    """What the parser calls a metric: a counter without ``_total``, a histogram without its suffixes."""
+    return re.sub(r"_(total|bucket|count|sum)$", "", name)
 
 
 def test_one_message_moves_the_metrics_of_all_three_services(make_stack: Callable[..., Stack]) -> None:
@@ -55,3 +77,25 @@ def test_one_message_moves_the_metrics_of_all_three_services(make_stack: Callabl
     again = scrape(stack.worker_metrics_url)
     assert again.value("ai_admin_ai_turns_total") == 1
     assert again.value("ai_admin_booking_backend_calls_total") == worker.value("ai_admin_booking_backend_calls_total")
+
+    # Every metric the docs name (the table, the alert rules) is one these three processes define.
+    defined = gateway.families | api.families | worker.families
+    documented = {family_name(name) for name in re.findall(METRIC_NAME, metrics_docs())}
+    assert documented - defined == set()
+    rules = [rule for group in yaml_blocks()[1]["groups"] for rule in group["rules"]]
+    assert len(rules) == 3
+    for rule in rules:
+        assert {family_name(name) for name in re.findall(METRIC_NAME, rule["expr"])} <= defined
+
+
+def test_the_documented_scrape_config_targets_the_default_ports() -> None:
+    config = yaml_blocks()[0]
+    api = ApiSettings.model_fields
+    worker = WorkerSettings.model_fields
+    expected = {
+        "ai-admin-gateway": f"{api['wa_gateway_host'].default}:{api['wa_gateway_port'].default}",
+        "ai-admin-api": f"{api['api_host'].default}:{api['api_port'].default}",
+        "ai-admin-worker": f"{worker['worker_metrics_host'].default}:{worker['worker_metrics_port'].default}",
+    }
+    jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    assert jobs == {name: [target] for name, target in expected.items()}

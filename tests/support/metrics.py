@@ -13,6 +13,8 @@ from prometheus_client.samples import Sample
 class Scrape:
     content_type: str
     samples: list[Sample]
+    families: set[str]
+    """Every metric's name, also of those with no sample yet (a labelled metric nobody has used)."""
 
     def value(self, name: str, **labels: str) -> float:
         """The sum of ``name``'s samples whose labels include ``labels``; fails when there is none."""
@@ -29,4 +31,5 @@ def scrape(url: str) -> Scrape:
     assert response.status_code == 200, f"{url}: {response.status_code} {response.text[:300]}"
     # A malformed line raises here, as it would fail Prometheus' scrape.
     families = list(text_string_to_metric_families(response.text))
-    return Scrape(response.headers["content-type"], [sample for family in families for sample in family.samples])
+    samples = [sample for family in families for sample in family.samples]
+    return Scrape(response.headers["content-type"], samples, {family.name for family in families})
