@@ -18,6 +18,7 @@ install: system-deps $(VENV)/.installed $(BIN)/ai-admin ## create .venv from req
 
 help: ## list these targets
 	@awk -F ':.*## ' '/^[a-z][a-z0-9-]*:.*## / { printf "%-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo "The operator's command, after make install: $(BIN)/ai-admin --help (status, pair, send, conversations, failed...)"
 
 system-deps: ## install redis-server (and libmagic1, python3-venv if missing) with apt
 	@deploy/install-system-deps.sh "$(PYTHON)"
