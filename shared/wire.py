@@ -66,8 +66,20 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
+def _not_blank(value: str) -> str:
+    # WhatsApp would deliver a message that shows as empty; the original's validator trimmed it first.
+    if value and not value.strip():
+        raise ValueError("must not be blank (only whitespace)")
+    return value
+
+
 CleanText = Annotated[str, AfterValidator(_no_control_characters)]
-MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS), AfterValidator(_no_control_characters)]
+MessageText = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_MESSAGE_CHARS),
+    AfterValidator(_no_control_characters),
+    AfterValidator(_not_blank),
+]
 CompanyId = Annotated[str, Field(pattern=COMPANY_ID_PATTERN)]
 Identifier = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:=+/-]+$")]
 PhoneText = Annotated[str, Field(min_length=1, max_length=64)]

@@ -64,10 +64,49 @@ def test_a_gateway_that_is_down_is_a_503_that_says_so(stack: Stack) -> None:
     assert "wa-gateway is down" in response.json()["error"]
 
 
+INVALID_SENDS: list[tuple[str, dict[str, object], str]] = [
+    ("too long", {"phone": CLIENT, "message": "я" * 4097}, "message: must be at most 4096 characters long (got 4097)"),
+    ("empty", {"phone": CLIENT, "message": ""}, "message: must not be empty"),
+    ("whitespace only", {"phone": CLIENT, "message": " \n\t\u00a0 "}, "message: must not be blank"),
+    ("no message", {"phone": CLIENT}, "message: is required"),
+    ("not text", {"phone": CLIENT, "message": 5}, "message"),
+    ("bad phone", {"phone": "12", "message": "hi"}, "phone"),
+    ("unknown field", {"phone": CLIENT, "message": "hi", "mesage": "hi"}, "mesage: unknown field"),
+]
+
+
+def test_every_invalid_field_is_a_400_naming_it_on_the_proxy_and_the_gateway_and_nothing_is_sent(
+    stack: Stack,
+) -> None:
+    """The original's contract (its validator answered 400 with {success: false, error}), for each field."""
+    for url in (f"{stack.api_url}/api/whatsapp/sessions/962302/send", f"{stack.gateway_url}/send"):
+        for case, body, says in INVALID_SENDS:
+            response = httpx.post(url, json=body, timeout=10)
+            assert (response.status_code, response.json()["success"]) == (400, False), (url, case, response.text)
+            assert says in response.json()["error"], (url, case, response.text)
+            assert "items" not in response.json()["error"]
+    assert stack.outbox() == []
+
+
+def test_a_json_body_sent_without_the_json_content_type_is_a_400_that_names_the_content_type(stack: Stack) -> None:
+    body = '{"phone": "79001234567", "message": "hi"}'
+    for url in (f"{stack.api_url}/api/whatsapp/sessions/962302/send", f"{stack.gateway_url}/send"):
+        # curl -d without -H 'content-type: application/json' sends a form's content type.
+        for content_type in ("application/x-www-form-urlencoded", "text/plain"):
+            response = httpx.post(url, content=body, headers={"content-type": content_type}, timeout=10)
+            assert response.status_code == 400, (url, response.text)
+            assert response.json() == {
+                "success": False,
+                "error": "request body must be sent as JSON with Content-Type: application/json"
+                f" (got Content-Type: {content_type})",
+            }
+    assert stack.outbox() == []
+
+
 @pytest.mark.parametrize("company", ["[object Object]", "a" * 51, "company 1", "%5Bobject%20Object%5D"])
-def test_a_malformed_company_id_is_a_422(stack: Stack, company: str) -> None:
+def test_a_malformed_company_id_is_a_400_like_every_invalid_field_of_this_endpoint(stack: Stack, company: str) -> None:
     response = send(stack, company=company)
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.json()["success"] is False
 
 

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Depends
 
 from services.api.deps import CompanyIdPath, StateDep, require_api_key
 from services.api.gateway_proxy import post_to_session_owner
+from shared.http import BadRequestRoute
 from shared.logging import bound
 from shared.wire import GATEWAY_SEND_PATH, SESSION_SEND_PATH, ProxySendResult, SendRequest, SendResult
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+# The original's endpoint: every invalid field is a 400, as its validator answered.
+router = APIRouter(dependencies=[Depends(require_api_key)], route_class=BadRequestRoute)
 
 
 @router.post(SESSION_SEND_PATH)
