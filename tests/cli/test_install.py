@@ -26,8 +26,14 @@ def scratch_venv(tmp_path: Path) -> Path:
 
 
 def make(*args: str) -> subprocess.CompletedProcess[str]:
+    # Not the flags of a `make test` this suite may run under: its -n, -s or jobserver are not this make's.
+    env = {key: value for key, value in os.environ.items() if key not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     return subprocess.run(
-        ["make", "--no-print-directory", "-C", str(REPO_ROOT), *args], capture_output=True, text=True, timeout=60
+        ["make", "--no-print-directory", "-C", str(REPO_ROOT), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
