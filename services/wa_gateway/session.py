@@ -7,7 +7,6 @@ probes the connection, and sending never creates or reconnects a session.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -33,27 +32,12 @@ from shared.backoff import backoff_delay
 from shared.conversations import ConversationStore
 from shared.errors import AiAdminError, Unsupported, WhatsAppRefused
 from shared.logging import bound, get_logger
+from shared.tasks import cancel_and_wait
 from shared.wire import NEEDS_OPERATOR, SessionEvent, SessionStatus
 
 log = get_logger(__name__)
 
 Publisher = Callable[[SessionEvent], Awaitable[None]]
-
-CANCEL_RETRY_SECONDS = 0.5
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    """Cancel ``task`` and wait for its end, cancelling again if the cancellation was lost.
-
-    Python 3.11's ``asyncio.wait_for``, which redis-py wraps around every command it sends, drops a
-    cancellation that arrives just as the command completes; the task then carries on (a standby polls
-    the lease forever) and a plain ``await task`` would hang the shutdown with it.
-    """
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=CANCEL_RETRY_SECONDS)
-    with contextlib.suppress(asyncio.CancelledError):
-        task.result()
 
 
 class WhatsAppSession:
@@ -182,7 +166,7 @@ class WhatsAppSession:
         self._stopping = True
         await self._stop_connect_task()
         if self._lease_task is not None:
-            await _cancel(self._lease_task)
+            await cancel_and_wait(self._lease_task)
         await self.transport.stop()
         self.state.set(status=SessionStatus.STOPPED, connected=False)
         if self._owner is not None:
@@ -193,7 +177,7 @@ class WhatsAppSession:
 
     async def _stop_connect_task(self) -> None:
         if self._connect_task is not None and not self._connect_task.done():
-            await _cancel(self._connect_task)
+            await cancel_and_wait(self._connect_task)
         self._connect_task = None
 
     # --- events from the transport ---
