@@ -83,6 +83,7 @@ app.command()(pairing.reconnect)
 app.command()(conversations.conversations)
 app.command()(conversations.takeover)
 app.command()(conversations.release)
+app.command()(conversations.forget)
 app.command()(bookings.bookings)
 app.add_typer(failed.app, name="failed")
 
