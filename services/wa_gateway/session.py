@@ -18,6 +18,7 @@ from services.wa_gateway.journal import Journal
 from services.wa_gateway.lease import SessionLease
 from services.wa_gateway.ownership import LeaseKeeper
 from services.wa_gateway.policy import CONNECTION_POLICY, Action
+from services.wa_gateway.reachability import unreachable_reason
 from services.wa_gateway.sending import SessionSender
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.state import Metrics, SessionState
@@ -30,7 +31,7 @@ from services.wa_gateway.transport.base import (
 )
 from shared.backoff import backoff_delay
 from shared.conversations import ConversationStore
-from shared.errors import AiAdminError, Unsupported, WhatsAppRefused
+from shared.errors import AiAdminError, Unsupported, WhatsAppNotConnected, WhatsAppRefused
 from shared.logging import bound, get_logger
 from shared.tasks import cancel_and_wait
 from shared.wire import NEEDS_OPERATOR, SessionEvent, SessionStatus
@@ -261,18 +262,30 @@ class WhatsAppSession:
         pair = getattr(self.transport, "pair_phone", None)
         if pair is None:
             raise Unsupported(f"pairing by code needs WA_TRANSPORT=neonize (this gateway uses {self.transport.name})")
+        self._raise_if_pairing_cannot_work()
         if self.state.status in NEEDS_OPERATOR:
             await self.reconnect()
         try:
             code: str = await pair(phone)
         except AiAdminError as error:
             log.warning("Pairing code not issued", error=str(error), company_id=self.settings.company_id)
+            self._raise_if_pairing_cannot_work()  # the wait for a first QR may have ended in a failed dial
             raise
         except Exception as error:  # the library's own failure: WhatsApp did not give a code
             log.error("Pairing code not issued", error=f"{type(error).__name__}: {error}")
             raise WhatsAppRefused(f"WhatsApp refused the pairing request: {error}") from error
         log.info("Pairing code issued", phone=phone, company_id=self.settings.company_id)
         return code
+
+    def _raise_if_pairing_cannot_work(self) -> None:
+        """Say why when no code can come: WhatsApp is out of reach, or another process owns the number."""
+        unreachable = unreachable_reason(self.state)
+        if unreachable is not None:
+            raise WhatsAppNotConnected(unreachable)
+        if self.state.status is SessionStatus.STANDBY:
+            raise WhatsAppNotConnected(
+                f"this gateway is on standby ({self.state.reason}); pair through the process that owns the number"
+            )
 
     def health(self) -> dict[str, Any]:
         return {
