@@ -271,7 +271,9 @@ PAUSED = {
 
 def test_conversations_lists_chats_with_their_state(cli: Cli, fake_service: Fake) -> None:
     api = fake_service()
-    api.on("GET", "/api/conversations", (200, {"success": True, "conversations": [SUMMARY, PAUSED]}))
+    # Ages are relative to the moment the command runs, not to when this module was imported.
+    two_minutes_ago = {**SUMMARY, "lastAt": int(time.time() * 1000) - 120_000}
+    api.on("GET", "/api/conversations", (200, {"success": True, "conversations": [two_minutes_ago, PAUSED]}))
     result = cli("--api-url", api.url, "conversations", "--limit", "7", env={"API_KEY": API_KEY})
     assert result.exit_code == 0, result.output
     header, first, second = result.stdout.splitlines()
