@@ -6,10 +6,11 @@ from typing import Annotated
 import httpx
 import redis
 from fastapi import Depends, Path, Request
+from redis.asyncio import Redis as AsyncRedis
 from rq import Queue
 
+from services.api.ingest import Ingestor
 from services.api.settings import ApiSettings
-from shared.batching import BatchStore
 from shared.blocking import BlockingPool
 from shared.booking.backend import BookingBackend
 from shared.conversations import ConversationStore
@@ -22,8 +23,10 @@ class ApiState:
     settings: ApiSettings
     redis: redis.Redis
     """Sync client: RQ is synchronous, so every Redis call runs in a worker thread."""
+    async_redis: AsyncRedis
+    """For the webhook's hot path: one Lua call per request, on the event loop, no thread hop."""
+    ingestor: Ingestor
     queue: Queue
-    batches: BatchStore
     http: httpx.AsyncClient
     redis_pool: BlockingPool
     """Threads for Redis and RQ calls, bounded so enqueueing can't starve anything else."""
