@@ -101,8 +101,10 @@ test-deps: ## install what only the tests need (Chromium for the browser test) w
 test: install test-deps lint typecheck ## lint, type checks and the whole test suite
 	$(BIN)/pytest
 
-bench: install ## measure the pipeline's latency, throughput and memory (bench/reports/pipeline.md)
-	$(BIN)/python -m bench.pipeline
+# About 10 minutes; its own redis-server and stacks on free ports. bench/reports/bench.md says what each figure means.
+bench: install ## ingest, latency, worker throughput, memory, cold start, Redis bytes, turn time (bench/reports/bench.md)
+	@deploy/install-system-deps.sh "$(PYTHON)" --with-bench
+	$(BIN)/python -m bench
 
 # The dialogue corpus through the real stack on both booking backends; writes bench/reports/eval.md.
 eval: install ## the dialogue corpus through the real stack on both booking backends (bench/reports/eval.md)
