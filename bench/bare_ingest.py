@@ -3,7 +3,7 @@
 A bare FastAPI endpoint at the webhook's path that does the least an ingest can do: read the JSON body and,
 per message, a dedupe ``SET NX EX``, an ``RPUSH`` to the chat's buffer and a ``ZADD`` of the chat's due time,
 all in one async Redis pipeline (one round trip per request). No validation, no phone normalisation, no
-logging, no metrics, no RQ job. It runs under uvicorn exactly as the api does (``shared.process.serve``:
+logging, no metrics, no wake-up of the worker. It runs under uvicorn exactly as the api does (``shared.process.serve``:
 same loop, same HTTP parser, one process), listening on BARE_PORT, writing to REDIS_URL under ``bare:*``.
 """
 

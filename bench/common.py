@@ -46,6 +46,8 @@ class Figure:
     baseline_text: str = ""
     compared: float | None = None
     note: str = ""
+    summary: bool = True
+    """Listed in the report's summary table too (figures without a target only when they are headline numbers)."""
 
     @property
     def measured(self) -> float | None:

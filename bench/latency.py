@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis
 
 from bench.common import Figure, PssSampler, Section, group_pss, percentiles, rounded
+from bench.redis_memory import audit, client_specific, key_table
 from bench.stack import BenchStack
 
 TEXT = "Хочу записаться на стрижку завтра"
@@ -106,7 +108,18 @@ def _summary(sent: dict[str, float], replies: dict[str, float], rate: float | No
     stats = rounded(percentiles(latencies)) if latencies else {}
     unanswered = len(sent) - len(latencies)
     meets = bool(stats) and not unanswered and stats["p50"] <= P50_TARGET_MS and stats["p99"] <= P99_TARGET_MS
-    return {"rate": rate, "messages": len(sent), "unanswered": unanswered, "ms": stats, "meets_target": meets}
+    answered_per_second = None
+    if replies and len(sent) > 1:
+        span = max(replies.values()) - min(sent.values())
+        answered_per_second = round(len(latencies) / span, 1) if span > 0 else None
+    return {
+        "rate": rate,
+        "messages": len(sent),
+        "unanswered": unanswered,
+        "ms": stats,
+        "meets_target": meets,
+        "answered_per_second": answered_per_second,
+    }
 
 
 HOPS = (
@@ -163,13 +176,13 @@ def measure(root: Path, redis_url: str, quick: bool, pss: dict[str, dict[str, An
     section = Section("latency", "2. Pipeline overhead (gateway inbound → first reply part in the outbox)")
     steady_seconds = 4.0 if quick else 10.0
     sweep_seconds = 2.0 if quick else 4.0
-    spaced_seconds = 3.0 if quick else 8.0
+    spaced_seconds = 3.0 if quick else 10.0
     stack = BenchStack(root / "latency", redis_url, {"BATCH_IDLE_SECONDS": "0"})
     runs: list[dict[str, Any]] = []
     try:
         stack.start("wa-gateway", "api")
         processes = stack.start_workers()
-        at_rate(stack, SPACED_RATE, 5 / SPACED_RATE)  # warm-up: the first turns fill caches later ones reuse
+        at_rate(stack, 10, 2)  # warm-up: each process's first turns fill caches the later ones reuse
         time.sleep(1)
         for name, pids in stack.groups().items():
             pss[f"{name} idle"] = group_pss(pids) | {"worker_processes": processes}
@@ -188,13 +201,19 @@ def measure(root: Path, redis_url: str, quick: bool, pss: dict[str, dict[str, An
             runs.append(result)
             if result["meets_target"] != steady["meets_target"]:
                 break
+        client = redis.Redis.from_url(redis_url)
+        try:
+            keys = audit(client)  # everything the real stack wrote while it answered these chats
+        finally:
+            client.close()
     finally:
         stack.stop()
+    lasting = {name: kind["no_ttl"] for name, kind in keys.items() if kind["no_ttl"] and client_specific(name)}
     meeting = [run["rate"] for run in [single, *runs] if run["meets_target"]]
     best = max(meeting) if meeting else None
     section.figures = [
         Figure("pipeline p50 at 50 msg/s", steady["ms"].get("p50"), "ms", P50_TARGET_MS, "<=", "≤ 25 ms"),
-        Figure("pipeline p95 at 50 msg/s", steady["ms"].get("p95"), "ms", note="no target"),
+        Figure("pipeline p95 at 50 msg/s", steady["ms"].get("p95"), "ms", note="no target", summary=False),
         Figure("pipeline p99 at 50 msg/s", steady["ms"].get("p99"), "ms", P99_TARGET_MS, "<=", "≤ 100 ms"),
         Figure(
             "unanswered at 50 msg/s",
@@ -230,7 +249,20 @@ def measure(root: Path, redis_url: str, quick: bool, pss: dict[str, dict[str, An
             + ("; none met the target" if best is None else ""),
         ),
     ]
+    section.figures.append(
+        Figure(
+            "per-client keys without a TTL after the pipeline runs (Redis, RQ's included)",
+            sum(lasting.values()),
+            "keys",
+            0,
+            "<=",
+            "0",
+            note=", ".join(f"{name}: {count}" for name, count in lasting.items())
+            or f"none among {sum(kind['keys'] for kind in keys.values())} keys",
+        )
+    )
     section.details = {
+        "keys": keys,
         "one_at_a_time": single,
         "runs": runs,
         "worker_processes": stack.worker_processes,
@@ -240,6 +272,7 @@ def measure(root: Path, redis_url: str, quick: bool, pss: dict[str, dict[str, An
     rows = [
         f"| {run['rate']:g} | {run['messages']} | {run['ms'].get('p50', '–')} | {run['ms'].get('p95', '–')} | "
         f"{run['ms'].get('p99', '–')} | {run['ms'].get('max', '–')} | {run['unanswered']} | "
+        f"{run['answered_per_second'] or '–'} | "
         f"{'yes' if run['meets_target'] else 'no'} |"
         for run in [single, *runs]
     ]
@@ -248,8 +281,10 @@ def measure(root: Path, redis_url: str, quick: bool, pss: dict[str, dict[str, An
         f" backend; text {TEXT!r} (a one-part reply). Open loop at each rate:"
         f" {spaced_seconds:.0f} s at {SPACED_RATE:g} msg/s (one message at a time), {steady_seconds:.0f} s at 50 msg/s,"
         f" {sweep_seconds:.0f} s at the others:",
-        "| msg/s | messages | p50 ms | p95 ms | p99 ms | max ms | unanswered | meets target |\n"
-        "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows),
+        "| msg/s | messages | p50 ms | p95 ms | p99 ms | max ms | unanswered | answered/s | meets target |\n"
+        "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows),
+        "answered/s: messages answered over the time from the first sent to the last reply; where it stays below the"
+        " rate sent, the stack's capacity is the limit and the queue grows while the run lasts.",
         "Where the time goes (median of each hop, from the services' JSON logs, stamped as each line is written,"
         " and the outbox), one message at a time and at 50 msg/s, where the queue builds up:",
         "| hop | p50 ms, one at a time | p50 ms at 50 msg/s |\n|---|---|---|\n"
@@ -257,5 +292,7 @@ def measure(root: Path, redis_url: str, quick: bool, pss: dict[str, dict[str, An
             f"| {hop['hop']} | {_ms(hop['p50_ms'])} | {_ms(loaded['p50_ms'])} |"
             for hop, loaded in zip(single["hops"], steady["hops"], strict=True)
         ),
+        "Every key in Redis after these runs (the stack's own and RQ's), by pattern:",
+        key_table(keys, None),
     ]
     return section

@@ -56,7 +56,8 @@ def section(pss: dict[str, dict[str, Any]]) -> Section:
         if name.startswith("worker"):
             result.figures.extend(_worker_figures(name, sample))
         elif not name.startswith("bare"):
-            result.figures.append(Figure(f"PSS {name}", _mb(sample["kb"]), "MB", note="no target"))
+            summary = name.endswith("idle")
+            result.figures.append(Figure(f"PSS {name}", _mb(sample["kb"]), "MB", note="no target", summary=summary))
         children = sample.get("children_kb") or []
         rows.append(
             f"| {name} | {_mb(sample['kb'])} | {sample['processes']} | {_mb(sample.get('roots_kb', 0))} | "

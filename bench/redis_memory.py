@@ -9,7 +9,7 @@ On a redis-server of its own without persistence (memory does not depend on it),
   own writer: dialog, messages, client, preferences with their TTLs); INFO used_memory before and after.
 - Per active chat: N chats write one message each to the real api (shipped settings, worker stopped) in
   webhooks of 100 messages: the message in the chat's buffer, its dedupe key, the chat's last-message time and
-  its scheduled RQ flush job. INFO used_memory before and after.
+  whatever schedules its flush. INFO used_memory before and after.
 
 At 1,000 a breakdown by key pattern (MEMORY USAGE of every key) shows where the bytes are.
 """
@@ -41,6 +41,7 @@ CONCURRENCY = 8
 
 def pattern(key: str) -> str:
     """A key with its client- and message-specific parts replaced: one line per kind of key."""
+    key = re.sub(r"flush-[0-9a-f]{20}-\d+-[0-9a-f]{6}", "flush-<chat>-<due>-<hex>", key)  # RQ flush job ids
     key = re.sub(r"(?<![0-9a-f])[0-9a-f]{16,}(?![0-9a-f])", "<hex>", key)
     key = re.sub(r"3EB0[0-9A-F]{16}|[BW][0-9a-f]{20}|M[0-9a-f-]{8,}", "<message-id>", key)
     return re.sub(r"\d{5,}", "<n>", key)
@@ -74,12 +75,26 @@ def audit(client: redis.Redis) -> dict[str, dict[str, Any]]:
 
 
 def client_specific(name: str) -> bool:
-    """Whether a key pattern names a client's key (a chat, a message or a batch in it), not a company's."""
-    return name.count("<n>") >= 2 or "<message-id>" in name or "<hex>" in name
+    """Whether a key pattern names a client's key (a chat, a message or a batch in it), not a company's or a
+    process's."""
+    if name.count("<n>") >= 2 or "<message-id>" in name or "<chat>" in name:
+        return True
+    return name.startswith("ai-admin:") and "<hex>" in name  # a batch's ledger; RQ's <hex> names a worker
 
 
 def _count(size: int) -> str:
     return f"{size:,}".replace(",", " ")
+
+
+def key_table(kinds: dict[str, dict[str, Any]], per: int | None) -> str:
+    """Markdown: each key pattern with its count, bytes (per client when ``per``), TTL range and keys without."""
+    head = "| key | keys | bytes (MEMORY USAGE) | " + ("bytes per client | " if per else "") + "TTL s | no TTL |"
+    rows = [head, "|---|---|---|" + ("---|" if per else "") + "---|---|"]
+    for name, kind in kinds.items():
+        ttl = "–" if kind["ttl_min"] is None else f"{kind['ttl_min']}–{kind['ttl_max']}"
+        share = f" {kind['bytes'] / per:.0f} |" if per else ""
+        rows.append(f"| `{name}` | {kind['keys']} | {kind['bytes']} |{share} {ttl} | {kind['no_ttl']} |")
+    return "\n".join(rows)
 
 
 def used(client: redis.Redis) -> int:
@@ -225,23 +240,14 @@ def measure(root: Path, redis_url: str, quick: bool, pss: dict[str, dict[str, An
         "keys_without_ttl": no_ttl,
     }
 
-    def table(kinds: dict[str, dict[str, Any]], per: int | None) -> str:
-        head = "| key | keys | bytes (MEMORY USAGE) | " + ("bytes per client | " if per else "") + "TTL s | no TTL |"
-        rows = [head, "|---|---|---|" + ("---|" if per else "") + "---|---|"]
-        for name, kind in kinds.items():
-            ttl = "–" if kind["ttl_min"] is None else f"{kind['ttl_min']}–{kind['ttl_max']}"
-            share = f" {kind['bytes'] / per:.0f} |" if per else ""
-            rows.append(f"| `{name}` | {kind['keys']} | {kind['bytes']} |{share} {ttl} | {kind['no_ttl']} |")
-        return "\n".join(rows)
-
     first = sizes[0]
     section.text = [
         f"What the {left['dialogues']} booking dialogues of the corpus left in Redis (the worker's real turns):",
-        table(left["keys"], None),
+        key_table(left["keys"], None),
         f"{first} remembered clients (their dialogue memories written with MemoryStore.save):",
-        table(breakdown.get("remembered client", {}), first),
+        key_table(breakdown.get("remembered client", {}), first),
         f"{first} active chats (one message each, through the api, worker stopped: the flush is scheduled):",
-        table(breakdown.get("active chat", {}), first),
+        key_table(breakdown.get("active chat", {}), first),
         "The figures are INFO used_memory deltas divided by the clients; MEMORY USAGE counts a key's own"
         " allocations, not Redis' per-key dictionary and expiry entries, so the tables' sums are below them. A key"
         " counts as per client when its name holds a chat, a message id or a batch id; the others are one per"

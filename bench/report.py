@@ -40,6 +40,12 @@ def _row(figure: Figure) -> str:
 TABLE_HEAD = "| figure | value | baseline | target | ratio to target | result |\n|---|---|---|---|---|---|"
 
 
+def _number_of(section: Section) -> int:
+    """Sections in the order of their numbers (1. Webhook ingest...), whatever order they ran in."""
+    head = section.title.split(".", 1)[0]
+    return int(head) if head.isdigit() else 99
+
+
 def render(meta: dict[str, Any], sections: list[Section]) -> str:
     machine, versions = meta["machine"], meta["versions"]
     lines = [
@@ -62,8 +68,9 @@ def render(meta: dict[str, Any], sections: list[Section]) -> str:
         "",
         TABLE_HEAD,
     ]
+    sections = sorted(sections, key=_number_of)
     for section in sections:
-        lines.extend(_row(figure) for figure in section.figures)
+        lines.extend(_row(figure) for figure in section.figures if figure.summary)
     failed = [figure.name for section in sections for figure in section.figures if figure.passed is False]
     errors = [section for section in sections if section.error]
     lines.append("")
