@@ -42,8 +42,8 @@ CONCURRENCY = 8
 def pattern(key: str) -> str:
     """A key with its client- and message-specific parts replaced: one line per kind of key."""
     key = re.sub(r"flush-[0-9a-f]{20}-\d+-[0-9a-f]{6}", "flush-<chat>-<due>-<hex>", key)  # RQ flush job ids
+    key = re.sub(r"3EB0[0-9A-F]{16}|[BW][0-9a-f]{20}|M[0-9a-f]{6}-\d+", "<message-id>", key)
     key = re.sub(r"(?<![0-9a-f])[0-9a-f]{16,}(?![0-9a-f])", "<hex>", key)
-    key = re.sub(r"3EB0[0-9A-F]{16}|[BW][0-9a-f]{20}|M[0-9a-f-]{8,}", "<message-id>", key)
     return re.sub(r"\d{5,}", "<n>", key)
 
 

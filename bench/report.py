@@ -16,7 +16,7 @@ def _number(value: float | None) -> str:
         return "–"
     if abs(value) >= 100 or float(value).is_integer():
         return f"{value:,.0f}".replace(",", " ")
-    return f"{value:.3g}" if abs(value) < 1 else f"{value:.1f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
 
 
 def _result(figure: Figure) -> str:
@@ -29,7 +29,7 @@ def _row(figure: Figure) -> str:
     baseline = f"{_number(figure.baseline)} ({figure.baseline_text})" if figure.baseline is not None else "–"
     value = f"{_number(figure.value)} {figure.unit}" if figure.value is not None else "not measured"
     compared = f" (share {figure.compared:.2f})" if figure.compared is not None else ""
-    ratio = f"{figure.ratio:.2f}" if figure.ratio is not None else "–"
+    ratio = f"{figure.ratio:.3g}" if figure.ratio is not None else "–"
     note = f" ({figure.note})" if figure.note else ""
     return (
         f"| {figure.name}{note} | {value}{compared} | {baseline} | {figure.target_text or '–'} | {ratio} |"
