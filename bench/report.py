@@ -29,7 +29,7 @@ def _row(figure: Figure) -> str:
     baseline = f"{_number(figure.baseline)} ({figure.baseline_text})" if figure.baseline is not None else "–"
     value = f"{_number(figure.value)} {figure.unit}" if figure.value is not None else "not measured"
     compared = f" (share {figure.compared:.2f})" if figure.compared is not None else ""
-    ratio = f"{figure.ratio:.3g}" if figure.ratio is not None else "–"
+    ratio = "–" if figure.ratio is None else f"{figure.ratio:.3f}" if figure.ratio < 10 else f"{figure.ratio:.1f}"
     note = f" ({figure.note})" if figure.note else ""
     return (
         f"| {figure.name}{note} | {value}{compared} | {baseline} | {figure.target_text or '–'} | {ratio} |"
