@@ -1,9 +1,11 @@
 """Per-process resources of the worker: settings, Redis, the booking backend, the sender, the receptionist.
 
-RQ's default Worker forks a work horse per job. Connections inherited across a fork are unsafe,
-so resources are created on first use in each process (checked by pid): one HTTP client, one Redis
-pool and one backend per process, never one per request. What is safe to share (the morphology
-dictionaries, the lexicon, dateparser's language data) is loaded once in the parent: ``warm_up``.
+Each worker process is forked from the worker's main process and runs its jobs itself
+(``flush_worker``). Connections inherited across a fork are unsafe, so resources are created in each
+process (checked by pid) before its first job and kept for every job after it: one HTTP client, one
+Redis pool and one backend per process, never one per job or request. What is safe to share (the
+modules, the morphology dictionaries, the lexicon, dateparser's language data) is loaded once in the
+main process: ``warm_up``.
 """
 
 from __future__ import annotations

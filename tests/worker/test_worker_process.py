@@ -14,7 +14,7 @@ from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
-from services.worker.__main__ import FlushWorker, free_a_dead_schedulers_lock
+from services.worker.flush_worker import FlushWorker, free_a_dead_schedulers_lock
 from shared.queueing import enqueue_flush, inbound_queue, paced_job_class
 from tests.support.waiting import wait_for
 
