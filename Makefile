@@ -60,7 +60,8 @@ start: install var ## run the stack in the background under supervisord (already
 		echo "The stack is still stopping (supervisord pid $$pid); run make stop, which waits for it." >&2; exit 1; \
 	fi; \
 	$(REDIS_PLAN) && $(SUPERVISOR)
-	@sleep 3
+	@# Returns once the gateway and the api answer /health and a worker listens on the queue (not a fixed sleep).
+	@$(BIN)/python -m shared.cli wait-ready || { $(SUPERVISORCTL) status; exit 1; }
 	@$(SUPERVISORCTL) status || true
 	@echo "health: curl 127.0.0.1:$${WA_GATEWAY_PORT:-3003}/health    curl 127.0.0.1:$${API_PORT:-3000}/health"
 
