@@ -38,7 +38,9 @@ class ApiState:
     """The chats' transcripts (SQLite on this machine); read and paused through ``run_blocking``."""
 
 
-def get_state(request: Request) -> ApiState:
+# Dependencies are coroutines on purpose: FastAPI runs a plain ``def`` dependency on a worker thread,
+# a thread hop per request for what is an attribute lookup.
+async def get_state(request: Request) -> ApiState:
     state: ApiState = request.app.state.api
     return state
 
@@ -46,7 +48,7 @@ def get_state(request: Request) -> ApiState:
 StateDep = Annotated[ApiState, Depends(get_state)]
 
 
-def require_api_key(request: Request, state: StateDep) -> None:
+async def require_api_key(request: Request, state: StateDep) -> None:
     check_api_key(state.settings.api_key.get_secret_value(), request.headers)
 
 
