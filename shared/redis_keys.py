@@ -160,9 +160,9 @@ def turn_ledger(company_id: str, batch_id: str) -> str:
 
 
 def yclients_cache(company_id: str, what: str) -> str:
-    """JSON, expiring after YCLIENTS_CACHE_SECONDS: the company, services or a service's staff from YClients.
+    """JSON, expiring after YCLIENTS_CACHE_SECONDS: the company, services or staff (with what each does) from YClients.
 
-    Shared by every process: RQ forks a fresh work horse per job, whose own memory starts empty.
+    Shared by every process: the api and each worker process read the same answers.
     """
     return _key("yclients", "cache", company_id, what)
 

@@ -32,16 +32,9 @@ class CatalogView:
 
     @classmethod
     def load(cls, backend: BookingBackend) -> CatalogView:
-        services, staff = backend.services(), backend.staff()
-        if staff and not any(member.service_ids for member in staff):
-            # YClients says who does what per service; "у Олега" must narrow "стрижка" to his service.
-            # The backend caches these answers, so this costs calls once per cache period, not per turn.
-            doing: dict[int, list[int]] = {}
-            for service in services:
-                for member in backend.staff(service.id):
-                    doing.setdefault(member.id, []).append(service.id)
-            staff = [member.model_copy(update={"service_ids": tuple(doing.get(member.id, ()))}) for member in staff]
-        return cls(company=backend.company(), services=services, staff=staff)
+        # Each staff member comes with the services they do ("у Олега" narrows "стрижка" to his service);
+        # YClients' backend keeps all of it in one cached answer, so a warm turn asks YClients nothing here.
+        return cls(company=backend.company(), services=backend.services(), staff=backend.staff())
 
     def service(self, service_id: int | None) -> Service | None:
         return next((service for service in self.services if service.id == service_id), None)

@@ -5,6 +5,11 @@ changes the salon's book, so the rules live here: only times the backend returne
 offered or booked; a client sees and changes only their own bookings; every side effect is written
 to the turn's ledger first and reconciled with the backend on a retry; and each step reports what
 the backend confirmed. One log line per command names it, its parameters and its outcome.
+
+What the backend is asked, it is asked once a turn: free times and the client's bookings are reused
+within the turn (another look at the same day, a named master among everyone's times) and forgotten as
+soon as the turn changes the book. A time offered earlier in the dialogue is booked without asking for
+free times again: the backend checks it as it books, and a time taken since is refused and handled.
 """
 
 from __future__ import annotations
@@ -159,6 +164,10 @@ class Executor:
         self.now = now
         self.push_name = push_name
         self.steps: list[Step] = []
+        self._free: dict[tuple[int, date, int | None, int | None], list[FreeSlot]] = {}
+        """This turn's answers of ``free_slots`` by (service, day, staff, booking excluded)."""
+        self._bookings: list[Booking] | None = None
+        """This turn's answer of ``client_bookings``."""
 
     @property
     def today(self) -> date:
@@ -281,6 +290,38 @@ class Executor:
             selection.staff_id, selection.staff = resolved.staff.id, resolved.staff.name
         return Request(service, resolved.staff, day, moment)
 
+    # --- what the backend was asked this turn ---
+
+    def _doers(self, service_id: int) -> list[int]:
+        return [member.id for member in self.catalog.staff if service_id in member.service_ids]
+
+    def _free_slots(self, service_id: int, day: date, staff_id: int | None, exclude: int | None) -> list[FreeSlot]:
+        """The backend's free times, asked once a turn: a master's are taken from everyone's, and everyone's
+        from each master's, when those are known already."""
+        key = (service_id, day, staff_id, exclude)
+        everyone = (service_id, day, None, exclude)
+        if key in self._free:
+            return self._free[key]
+        if everyone in self._free:
+            return [slot for slot in self._free[everyone] if slot.staff_id == staff_id]
+        doers = self._doers(service_id) if staff_id is None else []
+        if doers and all((service_id, day, doer, exclude) in self._free for doer in doers):
+            merged = [slot for doer in doers for slot in self._free[(service_id, day, doer, exclude)]]
+            return sorted(merged, key=lambda slot: (slot.start, slot.staff_id))
+        slots = self.backend.free_slots(service_id, day, staff_id, exclude_booking_id=exclude)
+        self._free[key] = slots
+        return slots
+
+    def _client_bookings(self) -> list[Booking]:
+        if self._bookings is None:
+            self._bookings = self.backend.client_bookings(self.phone)
+        return list(self._bookings)
+
+    def _forget(self) -> None:
+        """Called as the turn changes the book: nothing read before the change is reused after it."""
+        self._free.clear()
+        self._bookings = None
+
     # --- free time ---
 
     def _slots(
@@ -291,7 +332,7 @@ class Executor:
         window: tuple[time | None, time | None],
         exclude: int | None = None,
     ) -> list[FreeSlot]:
-        slots = self.backend.free_slots(service.id, day, staff.id if staff else None, exclude_booking_id=exclude)
+        slots = self._free_slots(service.id, day, staff.id if staff else None, exclude)
         start, end = window
         return [
             slot
@@ -313,10 +354,18 @@ class Executor:
                 best[slot.start] = slot
         return sorted(best.values(), key=lambda slot: slot.start)
 
-    def _offer(self, slots: list[FreeSlot], purpose: str = "book", booking_id: int | None = None) -> list[FreeSlot]:
+    @staticmethod
+    def _offered(slots: list[FreeSlot], service_id: int) -> list[OfferedSlot]:
+        return [
+            OfferedSlot(start=s.start, staff_id=s.staff_id, staff=s.staff_name, service_id=service_id) for s in slots
+        ]
+
+    def _offer(
+        self, slots: list[FreeSlot], service: Service, purpose: str = "book", booking_id: int | None = None
+    ) -> list[FreeSlot]:
         shown = handful(self._one_per_time(slots))
         dialog = self.memory.dialog
-        dialog.offered = [OfferedSlot(start=s.start, staff_id=s.staff_id, staff=s.staff_name) for s in shown]
+        dialog.offered = self._offered(shown, service.id)
         dialog.offered_for = "reschedule" if purpose == "reschedule" else "book"
         dialog.reschedule_booking_id = booking_id
         return shown
@@ -330,16 +379,21 @@ class Executor:
         exclude: int | None = None,
     ) -> tuple[date, list[FreeSlot]] | None:
         first, last = after + timedelta(days=1), after + timedelta(days=SEARCH_DAYS_AHEAD)
-        candidates = self.backend.bookable_dates(service.id, first, last, staff.id if staff else None)
-        days = (
-            candidates
-            if candidates is not None
-            else [first + timedelta(days=n) for n in range((last - first).days + 1)]
-        )
-        for day in days:
-            slots = self._slots(service, day, staff, window, exclude)
-            if slots:
-                return day, slots
+        # A calendar month at a time (YClients' book_dates answers a month per call): a day found in this month
+        # spares asking about the next.
+        while first <= last:
+            until = min(last, (first.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+            candidates = self.backend.bookable_dates(service.id, first, until, staff.id if staff else None)
+            days = (
+                candidates
+                if candidates is not None
+                else [first + timedelta(days=n) for n in range((until - first).days + 1)]
+            )
+            for day in days:
+                slots = self._slots(service, day, staff, window, exclude)
+                if slots:
+                    return day, slots
+            first = until + timedelta(days=1)
         return None
 
     def _near(self, slots: list[FreeSlot], wanted: datetime) -> list[FreeSlot]:
@@ -376,10 +430,10 @@ class Executor:
                 self.memory.dialog.clear_offer()
                 return Step(name=name, outcome="no_slots", data={**base, "date": param_date(day), "next": None})
             else:
-                shown = self._offer(found[1])
+                shown = self._offer(found[1], service)
                 next_offer = {"date": found[0].isoformat(), "slots": [slot_json(s) for s in shown]}
                 return Step(name=name, outcome="no_slots", data={**base, "date": param_date(day), "next": next_offer})
-        shown = self._offer(slots)
+        shown = self._offer(slots, service)
         data = {
             **base,
             "date": day.isoformat(),
@@ -422,34 +476,99 @@ class Executor:
         earlier = self._earlier_booking(intent, service, wanted, client_name)
         if earlier is not None:
             return earlier
-        slots = self._slots(service, day, staff, (None, None))
-        at_time = [slot for slot in slots if slot.start == wanted]
-        if not at_time and staff is not None and not slots:
-            day_off = self._staff_day_off(request, wanted, details)
-            if day_off is not None:
-                return day_off
-        if not at_time:
-            return self._unavailable(intent, "time_unavailable", details, slots, request, wanted)
-        offered = next((o for o in self.memory.dialog.offered if o.start == wanted), None)
-        preferred = [offered.staff_id if offered else None, self.memory.preferences.staff_id]
-        chosen = next((slot for pid in preferred for slot in at_time if slot.staff_id == pid), at_time[0])
-        self.ledger.write(intent, "started", params=params, staff_id=chosen.staff_id, start=wanted.isoformat())
+        offered = self._offered_at(service, staff, wanted)
+        if offered is not None:
+            # Found free by the backend when it was offered: booked without asking again, since the backend
+            # checks the time as it books. Taken since, it is refused (nothing made), and what is free now decides.
+            try:
+                return self._book(intent, params, details, service, offered.staff_id, wanted, client_name)
+            except SlotTaken:
+                log.info("An offered time was taken before it was booked", start=wanted.isoformat())
+        shown = next((o for o in self.memory.dialog.offered if o.start == wanted), None)
+        chosen = self._free_at(
+            service, day, staff, wanted, [shown.staff_id if shown else None, self.memory.preferences.staff_id]
+        )
+        if chosen is None:
+            slots = self._slots(service, day, staff, (None, None))  # everyone was asked: from this turn's answers
+            if staff is not None and not slots:
+                day_off = self._staff_day_off(request, wanted, details)
+                if day_off is not None:
+                    return day_off
+            outcome = "slot_taken" if offered is not None else "time_unavailable"
+            return self._unavailable(intent, outcome, details, slots, request, wanted)
+        try:
+            return self._book(intent, params, details, service, chosen.staff_id, wanted, client_name)
+        except SlotTaken:
+            fresh = self._slots(service, day, staff, (None, None))
+            return self._unavailable(intent, "slot_taken", details, fresh, request, wanted)
+
+    def _free_at(
+        self, service: Service, day: date, staff: StaffMember | None, wanted: datetime, preferred: list[int | None]
+    ) -> FreeSlot | None:
+        """The slot at ``wanted`` with the first preferred master free then, else with the free one of lowest id.
+
+        The masters' free times are asked one master at a time in that order, so the first free one spares asking
+        the others; when nobody is free, everyone has been asked (and ``_slots`` has everyone's times).
+        """
+        doers = [staff.id] if staff is not None else self._doers(service.id)
+        if not doers:  # a backend that doesn't say who does what: everyone's times at once
+            at_time = [slot for slot in self._slots(service, day, None, (None, None)) if slot.start == wanted]
+            first = at_time[0] if at_time else None
+            return next((slot for pid in preferred for slot in at_time if slot.staff_id == pid), first)
+        order = dict.fromkeys([pid for pid in preferred if pid in doers] + sorted(doers))
+        for staff_id in order:
+            slots = self._free_slots(service.id, day, staff_id, None)
+            found = next((slot for slot in slots if slot.start == wanted), None)
+            if found is not None:
+                return found
+        return None
+
+    def _offered_at(self, service: Service, staff: StaffMember | None, wanted: datetime) -> OfferedSlot | None:
+        """The time as this dialogue offered it to book this service (with the master named, if one is)."""
+        dialog = self.memory.dialog
+        if dialog.offered_for != "book":
+            return None
+        return next(
+            (
+                slot
+                for slot in dialog.offered
+                if slot.start == wanted
+                and slot.service_id == service.id
+                and (staff is None or slot.staff_id == staff.id)
+            ),
+            None,
+        )
+
+    def _book(
+        self,
+        intent: str,
+        params: dict[str, Any],
+        details: dict[str, Any],
+        service: Service,
+        staff_id: int,
+        wanted: datetime,
+        client_name: str,
+    ) -> Step:
+        """Book and say what the backend confirmed; SlotTaken (nothing made) when the backend refused the time."""
+        self.ledger.write(intent, "started", params=params, staff_id=staff_id, start=wanted.isoformat())
         new = NewBooking(
             service_id=service.id,
-            staff_id=chosen.staff_id,
+            staff_id=staff_id,
             start=wanted,
             client_phone=self.phone,
             client_name=client_name,
             comment=f"{BOOKING_COMMENT} [{self.ledger.marker(intent)}]",
         )
+        self._forget()
         try:
             booking = self.backend.create_booking(new)
             BOOKINGS.labels("created").inc()
         except SlotTaken:
-            fresh = self._slots(service, day, staff, (None, None))
-            return self._unavailable(intent, "slot_taken", details, fresh, request, wanted)
+            raise
         except BookingRefused as error:
-            step = Step(name=name, outcome="refused", data={**details, "message": str(error), "code": error.code})
+            step = Step(
+                name="CREATE_BOOKING", outcome="refused", data={**details, "message": str(error), "code": error.code}
+            )
             self.ledger.write(intent, "refused", step=step.model_dump(mode="json"))
             return step
         except TransientError:
@@ -464,7 +583,7 @@ class Executor:
     def _marked_booking(self, intent: str, bookings: list[Booking] | None = None) -> Booking | None:
         """The booking this intent made, recognised by the marker in its comment."""
         marker = self.ledger.marker(intent)
-        mine = bookings if bookings is not None else self.backend.client_bookings(self.phone)
+        mine = bookings if bookings is not None else self._client_bookings()
         return next((b for b in mine if marker in b.comment), None)
 
     def _earlier_booking(self, intent: str, service: Service, wanted: datetime, client_name: str) -> Step | None:
@@ -472,7 +591,7 @@ class Executor:
         record = self.ledger.read(intent)
         if record and record["status"] in ("done", "refused"):
             return Step.model_validate(record["step"])
-        existing = self.backend.client_bookings(self.phone)
+        existing = self._client_bookings()
         if record and record["status"] == "started":
             made = self._marked_booking(intent, existing)
             if made is not None:
@@ -519,7 +638,7 @@ class Executor:
         ]
         others = self._one_per_time(others)
         dialog = self.memory.dialog
-        dialog.offered = [OfferedSlot(start=s.start, staff_id=s.staff_id, staff=s.staff_name) for s in others]
+        dialog.offered = self._offered(others, request.service.id)
         dialog.offered_for = "book"
         dialog.selection.staff_id = dialog.selection.staff = None
         data = {
@@ -553,7 +672,7 @@ class Executor:
                 other_day = found[0].isoformat()
                 alternatives = handful(self._one_per_time(found[1]), ALTERNATIVES + 2)
         dialog = self.memory.dialog
-        dialog.offered = [OfferedSlot(start=s.start, staff_id=s.staff_id, staff=s.staff_name) for s in alternatives]
+        dialog.offered = self._offered(alternatives, request.service.id)
         dialog.offered_for = "book"
         step = Step(
             name="CREATE_BOOKING",
@@ -585,7 +704,7 @@ class Executor:
 
     def _chosen_booking(self, name: str, params: dict[str, Any], day: date | None, moment: time | None) -> Booking:
         """The client's booking a cancel or a move is about, or a Problem (none, not theirs, which one?)."""
-        bookings = self.backend.client_bookings(self.phone)
+        bookings = self._client_bookings()
         if not bookings:
             raise Problem(Step(name=name, outcome="no_bookings"))
         by_day = day if name == "CANCEL_BOOKING" else None
@@ -624,6 +743,7 @@ class Executor:
             return problem
         booking = self._chosen_booking(name, params, day, None)
         self.ledger.write(intent, "started", booking_id=booking.id, booking=booking_json(booking))
+        self._forget()
         try:
             self.backend.cancel_booking(booking.id, self.phone)
             BOOKINGS.labels("cancelled").inc()
@@ -680,13 +800,13 @@ class Executor:
         window = (self.memory.dialog.selection.time_from, self.memory.dialog.selection.time_to)
         slots = self._slots(service, day, staff, window, exclude=booking.id)
         if slots:
-            shown = self._offer(slots, "reschedule", booking.id)
+            shown = self._offer(slots, service, "reschedule", booking.id)
             data = {**base, "date": day.isoformat(), "slots": [slot_json(s) for s in shown]}
             return Step(name=name, outcome="need_time", data=data)
         found = self._next_day_with_slots(service, day, staff, window, exclude=booking.id)
         next_offer = None
         if found is not None:
-            shown = self._offer(found[1], "reschedule", booking.id)
+            shown = self._offer(found[1], service, "reschedule", booking.id)
             next_offer = {"date": found[0].isoformat(), "slots": [slot_json(s) for s in shown]}
         return Step(name=name, outcome="no_slots", data={**base, "date": param_date(day), "next": next_offer})
 
@@ -703,6 +823,7 @@ class Executor:
             return self._reschedule_unavailable("time_unavailable", details, slots, booking, wanted)
         previous = {"date": booking.start.date().isoformat(), "time": f"{booking.start:%H:%M}"}
         self.ledger.write(intent, "started", booking_id=booking.id, start=wanted.isoformat(), previous=previous)
+        self._forget()
         try:
             moved = self.backend.reschedule_booking(booking.id, self.phone, wanted, booking.staff_id)
             BOOKINGS.labels("rescheduled").inc()
@@ -720,7 +841,7 @@ class Executor:
     ) -> Step:
         alternatives = self._near(slots, wanted)
         dialog = self.memory.dialog
-        dialog.offered = [OfferedSlot(start=s.start, staff_id=s.staff_id, staff=s.staff_name) for s in alternatives]
+        dialog.offered = self._offered(alternatives, booking.service_id)
         dialog.offered_for = "reschedule"
         dialog.reschedule_booking_id = booking.id
         return Step(
@@ -821,7 +942,7 @@ class Executor:
         )
 
     def _show_bookings(self, params: dict[str, Any]) -> Step:
-        bookings = self.backend.client_bookings(self.phone)
+        bookings = self._client_bookings()
         return Step(name="SHOW_BOOKINGS", outcome="bookings", data={"bookings": [booking_json(b) for b in bookings]})
 
     def _save_client_name(self, params: dict[str, Any]) -> Step:

@@ -30,6 +30,8 @@ class OfferedSlot(_Record):
     start: datetime
     staff_id: int
     staff: str
+    service_id: int | None = None
+    """The service the backend found the time free for (None in memories written before it was kept)."""
 
 
 class Selection(_Record):

@@ -10,7 +10,15 @@ are ``client.py``'s. What YClients can't do the way the interface asks is said w
 * ``records`` has no phone filter, so ``client_bookings`` reads the company's journal for the next
   60 days and keeps only the records whose client's phone is the caller's;
 * ``book_services`` gives a service's length only per staff member, so ``Service.duration_minutes``
-  is None here; a slot's and a booking's lengths come from ``book_times`` and the record.
+  is None here; a slot's and a booking's lengths come from ``book_times`` and the record;
+* who does what is not in ``book_staff``'s answer: it is asked per staff member (``book_services``
+  with ``staff_id``) or per service (``book_staff`` with ``service_ids[]``), whichever takes fewer
+  calls, and kept with the staff list as one cached answer.
+
+Calls per booking: the catalog comes from the cache; ``records`` (the client's bookings, so a
+booking is never made twice), ``book_times`` (fresh free times, before a time is offered, or booked
+when it was not offered), ``book_record`` (which refuses a taken time with 433 itself, so no
+``book_check`` before it) and ``record`` (the booking as YClients holds it).
 """
 
 from __future__ import annotations
@@ -61,14 +69,18 @@ _ATTENDANCE: dict[int, BookingStatus] = {2: "confirmed", 1: "arrived", -1: "no_s
 
 
 class _SharedCache:
-    """Catalog answers (company, services, staff per service) kept in Redis for ``seconds``, so a work horse
-    forked for one job doesn't ask YClients again; ``seconds=0`` turns it off. A Redis problem only means
+    """Catalog answers (company, services, the staff with what each does) kept in Redis for ``seconds``,
+    shared by the api and every worker process; ``seconds=0`` turns it off. A Redis problem only means
     asking YClients."""
 
     def __init__(self, client: redis.Redis | None, company_id: str, seconds: int) -> None:
         self._client = client
         self._company_id = company_id
         self._seconds = seconds
+
+    @property
+    def enabled(self) -> bool:
+        return self._seconds > 0 and self._client is not None
 
     def get(self, key: str, load: Callable[[], T], adapter: TypeAdapter[T]) -> T:
         if self._seconds <= 0 or self._client is None:
@@ -207,12 +219,35 @@ class YClientsBackend:
         )
 
     def staff(self, service_id: int | None = None) -> list[StaffMember]:
-        staff: tuple[StaffMember, ...] = self._cache.get(
-            f"staff:{service_id or 'all'}", lambda: self._load_staff(service_id), _STAFF
-        )
-        return list(staff)
+        """Everyone, each with the services they do; for ``service_id``, those who do it. One cached answer.
 
-    def _load_staff(self, service_id: int | None) -> tuple[StaffMember, ...]:
+        With the cache off, those who do ``service_id`` are one ``book_staff`` call (each with that service
+        only) rather than everyone's services asked again.
+        """
+        if service_id is not None and not self._cache.enabled:
+            return [member.model_copy(update={"service_ids": (service_id,)}) for member in self._staff_list(service_id)]
+        everyone: tuple[StaffMember, ...] = self._cache.get("staff", self._load_staff, _STAFF)
+        if service_id is None:
+            return list(everyone)
+        return [member for member in everyone if service_id in member.service_ids]
+
+    def _load_staff(self) -> tuple[StaffMember, ...]:
+        """``book_staff`` once, then who does what by whichever way takes fewer calls: ``book_services`` per
+        staff member or ``book_staff`` per service (a salon has fewer masters than services, usually)."""
+        members = self._staff_list(None)
+        services = self._services()
+        known = {service.id for service in services}
+        doing: dict[int, list[int]] = {}
+        if len(members) <= len(services):
+            for member in members:
+                doing[member.id] = [item for item in self._services_of(member.id) if item in known]
+        else:
+            for service in services:
+                for member in self._staff_list(service.id):
+                    doing.setdefault(member.id, []).append(service.id)
+        return tuple(member.model_copy(update={"service_ids": tuple(doing.get(member.id, ()))}) for member in members)
+
+    def _staff_list(self, service_id: int | None) -> tuple[StaffMember, ...]:
         params = {"service_ids[]": service_id} if service_id is not None else None
         items = _dicts(self._client.get(f"book_staff/{self._cid}", params).data)
         # ``bookable: false`` means "no free time in the near future", not "doesn't work here": a fully
@@ -222,11 +257,21 @@ class YClientsBackend:
                 id=_int(item.get("id")),
                 name=_text(item.get("name")),
                 specialization=_text(item.get("specialization")) or _text(_mapping(item.get("position")).get("title")),
-                service_ids=(service_id,) if service_id is not None else (),
             )
             for item in items
             if _int(item.get("id")) > 0
         )
+
+    def _services_of(self, staff_id: int) -> list[int]:
+        """The ids of the services the booking form offers with this staff member."""
+        try:
+            data = self._client.get(f"book_services/{self._cid}", {"staff_id": staff_id}, missing=BookingNotFound).data
+        except BookingNotFound as error:
+            # Listed but not bookable (fired, hidden): they do nothing that can be booked.
+            log.warning("yclients: no services for staff member", staff_id=staff_id, error=str(error))
+            return []
+        items = data if isinstance(data, list) else _mapping(data).get("services")
+        return [_int(item.get("id")) for item in _dicts(items) if _int(item.get("id"))]
 
     # --- time ---
 
@@ -311,8 +356,8 @@ class YClientsBackend:
             "notify_by_sms": 0,
             "appointments": [appointment],
         }
-        # book_check first: a time taken since it was offered is refused (433) before anything is created.
-        self._client.post(f"book_check/{self._cid}", {"appointments": [appointment]})
+        # No book_check first: book_record runs the same check and refuses a time taken since it was offered
+        # (433) without creating anything, so asking twice would only cost a request.
         created = _dicts(self._client.post(f"book_record/{self._cid}", body).data)
         record_id = _int(created[0].get("record_id")) if created else 0
         if record_id <= 0:

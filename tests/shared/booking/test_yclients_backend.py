@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import redis
+import yaml
 from structlog.testing import capture_logs
 
 from shared import redis_keys
@@ -145,29 +146,88 @@ def test_company_services_and_staff_map_onto_the_models(backend: YClientsBackend
     everyone = backend.staff()
     assert [member.id for member in everyone] == [2001, 2002, 2003, 2004, 2005]
     anna = everyone[0]
-    assert (anna.name, anna.specialization, anna.service_ids) == ("Анна Смирнова", "Стилист-парикмахер", ())
+    assert (anna.name, anna.specialization) == ("Анна Смирнова", "Стилист-парикмахер")
+    # Who does what, as the booking form lists each master's services (the demo salon's service_ids).
+    assert {member.id: member.service_ids for member in everyone} == {
+        ANNA: (1001, 1002, 1003, 1004),
+        MARIA: (1005, 1006, 1007),
+        OLEG: (1001,),
+        2004: (1008, 1009, 1010),
+        OLGA: (1005, 1006, 1007),
+    }
     manicurists = backend.staff(MANICURE)
-    assert {member.id for member in manicurists} == {MARIA, OLGA}
-    assert all(member.service_ids == (MANICURE,) for member in manicurists)
+    assert [member.id for member in manicurists] == [MARIA, OLGA]
+    assert manicurists == [member for member in everyone if member.id in (MARIA, OLGA)]
 
 
 def test_catalog_answers_are_cached_across_processes_unless_disabled(
     standin: YClientsStandIn, make_backend: BackendFactory
 ) -> None:
     cached = make_backend()
+    cached.company()
     cached.services()
     cached.services()
     cached.staff(MANICURE)
-    cached.staff(MANICURE)
-    # Another backend (another work horse, forked for the next job) reads the same cache in Redis.
-    assert make_backend().services() == cached.services()
-    assert len(logged(standin, "GET", "book_services")) == 1
-    assert len(logged(standin, "GET", "book_staff")) == 1
+    cached.staff()
+    # The whole catalog: the company, the services, the staff, and who does what asked per master (5 masters
+    # take fewer calls than 10 services would).
+    assert [entry.path.split("/")[0] for entry in standin.requests] == [
+        "company",
+        "book_services",
+        "book_staff",
+        *["book_services"] * 5,
+    ]
+    assert [entry.query for entry in logged(standin, "GET", "book_staff")] == [""]
+    asked = len(standin.requests)
+    # Another backend (another worker process, or the api) reads the same cache in Redis: no request at all.
+    other = make_backend()
+    assert (other.company(), other.services(), other.staff(MANICURE)) == (
+        cached.company(),
+        cached.services(),
+        cached.staff(MANICURE),
+    )
+    assert len(standin.requests) == asked
 
     uncached = make_backend(cache_seconds=0)
     uncached.services()
     uncached.services()
-    assert len(logged(standin, "GET", "book_services")) == 3
+    assert len(standin.requests) == asked + 2
+    # Uncached, a service's staff is its one book_staff call, not everyone's services asked again.
+    assert [member.id for member in uncached.staff(MANICURE)] == [MARIA, OLGA]
+    assert [(entry.path.split("/")[0], entry.query) for entry in standin.requests[asked + 2 :]] == [
+        ("book_staff", f"service_ids%5B%5D={MANICURE}")
+    ]
+
+
+def test_who_does_what_is_asked_per_service_when_there_are_fewer_services_than_staff(
+    make_backend: BackendFactory, tmp_path: Path
+) -> None:
+    # The demo salon cut down to its two haircuts: 5 masters, 2 services.
+    salon = yaml.safe_load(CATALOG.read_text(encoding="utf-8"))
+    salon["services"] = [service for service in salon["services"] if service["id"] in (MENS_CUT, 1002)]
+    for member in salon["staff"]:
+        member["service_ids"] = [item for item in member["service_ids"] if item in (MENS_CUT, 1002)]
+    small = tmp_path / "haircuts.yaml"
+    small.write_text(yaml.safe_dump(salon, allow_unicode=True), encoding="utf-8")
+    with YClientsStandIn(small, partner_token=PARTNER_TOKEN, user_token=USER_TOKEN, now=NOW) as haircuts:
+        backend = make_backend(base_url=haircuts.base_url)
+        everyone = backend.staff()
+        calls = [(entry.path.split("/")[0], entry.query) for entry in haircuts.requests]
+    # Everyone, the services, then one book_staff per service: 2 calls instead of 5 per master.
+    assert sorted(calls) == [
+        ("book_services", ""),
+        ("book_staff", ""),
+        ("book_staff", f"service_ids%5B%5D={MENS_CUT}"),
+        ("book_staff", "service_ids%5B%5D=1002"),
+    ]
+    assert {member.id: member.service_ids for member in everyone} == {
+        ANNA: (MENS_CUT, 1002),
+        MARIA: (),
+        OLEG: (MENS_CUT,),
+        2004: (),
+        OLGA: (),
+    }
+    assert [member.id for member in backend.staff(1002)] == [ANNA]
 
 
 def test_working_days_fill_the_range_and_keep_breaks(backend: YClientsBackend) -> None:
