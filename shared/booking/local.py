@@ -5,6 +5,10 @@ file is the source of truth); bookings are real rows that survive restarts. Free
 staff schedules, service durations and the bookings already made. Every change runs in one
 ``BEGIN IMMEDIATE`` transaction, so the api and the worker (separate processes) can't both take
 one time.
+
+The catalog tables change only when a process seeds a different catalog, so what was read of them
+(company, services, staff, working hours) is kept per catalog fingerprint and read again only when the
+fingerprint in ``meta`` is one not seen yet: a turn's catalog costs one row lookup, not five queries.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import sqlite3
+import threading
 import time as clock_time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -104,6 +110,33 @@ _BOOKING_COLUMNS = (
 )
 
 
+_MAX_DURATION_SECONDS = 24 * 3600
+"""No service lasts longer (the catalog refuses one), so a booking overlapping a day starts less than this before it."""
+
+
+_CATALOGS_KEPT = 4
+"""Catalog versions remembered per process (salons opened with the same catalog share one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _CatalogRows:
+    """The catalog tables as read for one fingerprint; the models are frozen, so callers may share them."""
+
+    fingerprint: str
+    company: Company
+    services: tuple[Service, ...]
+    service_by_id: dict[int, Service]
+    staff: tuple[StaffMember, ...]
+    staff_by_id: dict[int, StaffMember]
+    hours: dict[tuple[int, int], tuple[Interval, ...]]
+    """(staff id, weekday) -> working intervals."""
+
+
+_catalogs: dict[str, _CatalogRows] = {}
+"""By fingerprint: equal fingerprints mean equal catalog tables, whichever salon file holds them."""
+_catalogs_lock = threading.Lock()
+
+
 def database_path(data_dir: Path, company_id: str) -> Path:
     return data_dir / f"salon-{company_id}.sqlite"
 
@@ -188,43 +221,73 @@ class LocalBackend:
     def now(self) -> datetime:
         return self._clock.now()
 
+    def _catalog(self, db: sqlite3.Connection) -> _CatalogRows:
+        """The catalog tables as of the fingerprint in ``meta``; read only for a fingerprint not seen yet."""
+        row = db.execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
+        cached = _catalogs.get(str(row[0])) if row is not None else None
+        if cached is not None:
+            return cached
+        own_snapshot = not db.in_transaction  # inside a write, the write's transaction is the snapshot
+        if own_snapshot:
+            db.execute("BEGIN")  # one snapshot of all five tables, even if another process seeds meanwhile
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
+            fingerprint = str(row[0]) if row is not None else ""
+            company = db.execute("SELECT id, title, address, phone, timezone FROM company").fetchone()
+            services = [_service(row) for row in db.execute(f"SELECT {_SERVICE_COLUMNS} FROM services ORDER BY id")]
+            members = db.execute("SELECT id, name, specialization FROM staff ORDER BY id").fetchall()
+            links = db.execute("SELECT staff_id, service_id FROM staff_services ORDER BY service_id").fetchall()
+            schedule = db.execute("SELECT staff_id, weekday, hours FROM schedule").fetchall()
+        finally:
+            if own_snapshot:
+                db.execute("COMMIT")
+        services_of: dict[int, list[int]] = {}
+        for staff_id, linked in links:
+            services_of.setdefault(staff_id, []).append(linked)
+        staff = tuple(
+            StaffMember(id=row[0], name=row[1], specialization=row[2], service_ids=tuple(services_of.get(row[0], [])))
+            for row in members
+        )
+        rows = _CatalogRows(
+            fingerprint=fingerprint,
+            company=Company(id=company[0], title=company[1], address=company[2], phone=company[3], timezone=company[4]),
+            services=tuple(services),
+            service_by_id={service.id: service for service in services},
+            staff=staff,
+            staff_by_id={member.id: member for member in staff},
+            hours={(staff_id, weekday): parse_hours(hours) for staff_id, weekday, hours in schedule},
+        )
+        if fingerprint:
+            with _catalogs_lock:
+                while len(_catalogs) >= _CATALOGS_KEPT:
+                    del _catalogs[next(iter(_catalogs))]
+                _catalogs[fingerprint] = rows
+        return rows
+
     @measured
     def company(self) -> Company:
         with self._read() as db:
-            row = db.execute("SELECT id, title, address, phone, timezone FROM company").fetchone()
-        return Company(id=row[0], title=row[1], address=row[2], phone=row[3], timezone=row[4])
+            return self._catalog(db).company
 
     @measured
     def services(self) -> list[Service]:
         with self._read() as db:
-            rows = db.execute(f"SELECT {_SERVICE_COLUMNS} FROM services ORDER BY id").fetchall()
-        return [_service(row) for row in rows]
+            return list(self._catalog(db).services)
 
     @measured
     def staff(self, service_id: int | None = None) -> list[StaffMember]:
-        return self._staff(service_id)
-
-    def _staff(self, service_id: int | None) -> list[StaffMember]:
-        """``staff`` without counting a backend call: ``free_slots`` is one call, whatever it reads."""
         with self._read() as db:
-            members = db.execute("SELECT id, name, specialization FROM staff ORDER BY id").fetchall()
-            links = db.execute("SELECT staff_id, service_id FROM staff_services ORDER BY service_id").fetchall()
-        services_of: dict[int, list[int]] = {}
-        for staff_id, linked in links:
-            services_of.setdefault(staff_id, []).append(linked)
-        return [
-            StaffMember(id=row[0], name=row[1], specialization=row[2], service_ids=tuple(services_of.get(row[0], [])))
-            for row in members
-            if service_id is None or service_id in services_of.get(row[0], [])
-        ]
+            return self._staff(self._catalog(db), service_id)
+
+    @staticmethod
+    def _staff(catalog: _CatalogRows, service_id: int | None) -> list[StaffMember]:
+        return [member for member in catalog.staff if service_id is None or service_id in member.service_ids]
 
     # --- time ---
 
-    def _intervals(self, db: sqlite3.Connection, staff_id: int, day: date) -> tuple[Interval, ...]:
-        row = db.execute(
-            "SELECT hours FROM schedule WHERE staff_id = ? AND weekday = ?", (staff_id, day.weekday())
-        ).fetchone()
-        return parse_hours(row[0]) if row else ()
+    @staticmethod
+    def _intervals(catalog: _CatalogRows, staff_id: int, day: date) -> tuple[Interval, ...]:
+        return catalog.hours.get((staff_id, day.weekday()), ())
 
     def _at(self, day: date, moment: time) -> datetime:
         return datetime.combine(day, moment, tzinfo=self._timezone)
@@ -233,10 +296,13 @@ class LocalBackend:
         self, db: sqlite3.Connection, staff_id: int, day: date, exclude: int | None
     ) -> list[tuple[datetime, datetime]]:
         start = int(self._at(day, time(0)).timestamp())
+        # The lower bound on start_ts adds nothing to the answer (no visit lasts a day) but lets the index
+        # skip the staff member's past bookings instead of reading every one of them.
         rows = db.execute(
             "SELECT id, start_ts, duration_minutes FROM bookings"
-            " WHERE staff_id = ? AND status IN (?, ?) AND start_ts < ? AND start_ts + duration_minutes * 60 > ?",
-            (staff_id, *_ACTIVE, start + 86_400, start),
+            " WHERE staff_id = ? AND status IN (?, ?) AND start_ts < ? AND start_ts > ?"
+            " AND start_ts + duration_minutes * 60 > ?",
+            (staff_id, *_ACTIVE, start + 86_400, start - _MAX_DURATION_SECONDS, start),
         ).fetchall()
         return [
             (
@@ -250,53 +316,49 @@ class LocalBackend:
     def _fits(
         self,
         db: sqlite3.Connection,
+        catalog: _CatalogRows,
         staff_id: int,
         start: datetime,
         duration: timedelta,
         exclude: int | None = None,
     ) -> bool:
-        day = start.date()
-        return self._free(start, duration, self._intervals(db, staff_id, day), self._busy(db, staff_id, day, exclude))
-
-    def _free(
-        self,
-        start: datetime,
-        duration: timedelta,
-        intervals: tuple[Interval, ...],
-        busy: list[tuple[datetime, datetime]],
-    ) -> bool:
         """In the future, inside one working interval, overlapping no active booking."""
         day, end = start.date(), start + duration
         within_hours = any(
-            self._at(day, interval.start) <= start and end <= self._at(day, interval.end) for interval in intervals
+            self._at(day, interval.start) <= start and end <= self._at(day, interval.end)
+            for interval in self._intervals(catalog, staff_id, day)
         )
         if not within_hours or start <= self.now():
             return False
-        return all(end <= busy_start or start >= busy_end for busy_start, busy_end in busy)
+        return _clear(start, end, self._busy(db, staff_id, day, exclude))
 
     @measured
     def free_slots(
         self, service_id: int, day: date, staff_id: int | None = None, *, exclude_booking_id: int | None = None
     ) -> list[FreeSlot]:
-        service = self._service(service_id)
-        duration = timedelta(minutes=service.duration_minutes or 0)
         slots: list[FreeSlot] = []
-        members = [member for member in self._staff(service_id) if staff_id is None or member.id == staff_id]
         with self._read() as db:
-            for member in members:
-                # Hours and bookings read once per member, not once per candidate time.
-                intervals = self._intervals(db, member.id, day)
+            catalog = self._catalog(db)
+            service = self._service(catalog, service_id)
+            duration = timedelta(minutes=service.duration_minutes or 0)
+            minutes = int(duration.total_seconds() // 60)
+            now = self.now()
+            for member in self._staff(catalog, service_id):
+                if staff_id is not None and member.id != staff_id:
+                    continue
+                intervals = self._intervals(catalog, member.id, day)
+                if not intervals:
+                    continue
+                # Bookings read once per member, not once per candidate time. A candidate lies inside the
+                # interval it steps through, so only the future and the bookings are left to check.
                 busy = self._busy(db, member.id, day, exclude_booking_id)
                 for interval in intervals:
-                    start = self._at(day, interval.start)
-                    while start + duration <= self._at(day, interval.end):
-                        if self._free(start, duration, intervals, busy):
+                    start, last = self._at(day, interval.start), self._at(day, interval.end)
+                    while start + duration <= last:
+                        if start > now and _clear(start, start + duration, busy):
                             slots.append(
                                 FreeSlot(
-                                    staff_id=member.id,
-                                    staff_name=member.name,
-                                    start=start,
-                                    duration_minutes=int(duration.total_seconds() // 60),
+                                    staff_id=member.id, staff_name=member.name, start=start, duration_minutes=minutes
                                 )
                             )
                         start += self._step
@@ -309,41 +371,40 @@ class LocalBackend:
     def working_days(self, staff_id: int, start: date, end: date) -> list[WorkDay]:
         days = []
         with self._read() as db:
-            if db.execute("SELECT 1 FROM staff WHERE id = ?", (staff_id,)).fetchone() is None:
-                raise BookingNotFound(f"no staff member {staff_id}")
-            day = start
-            while day <= end:
-                days.append(WorkDay(staff_id=staff_id, day=day, intervals=self._intervals(db, staff_id, day)))
-                day += timedelta(days=1)
+            catalog = self._catalog(db)
+        if staff_id not in catalog.staff_by_id:
+            raise BookingNotFound(f"no staff member {staff_id}")
+        day = start
+        while day <= end:
+            days.append(WorkDay(staff_id=staff_id, day=day, intervals=self._intervals(catalog, staff_id, day)))
+            day += timedelta(days=1)
         return days
 
     # --- bookings ---
 
-    def _service(self, service_id: int) -> Service:
-        with self._read() as db:
-            row = db.execute(f"SELECT {_SERVICE_COLUMNS} FROM services WHERE id = ?", (service_id,)).fetchone()
-        if row is None:
+    @staticmethod
+    def _service(catalog: _CatalogRows, service_id: int) -> Service:
+        service = catalog.service_by_id.get(service_id)
+        if service is None:
             raise BookingRefused(f"no service {service_id} in the catalog", code=438)
-        return _service(row)
+        return service
 
-    def _staff_name(self, db: sqlite3.Connection, staff_id: int, service_id: int) -> str:
-        row = db.execute(
-            "SELECT name FROM staff JOIN staff_services ON staff_services.staff_id = staff.id"
-            " WHERE staff.id = ? AND staff_services.service_id = ?",
-            (staff_id, service_id),
-        ).fetchone()
-        if row is None:
+    @staticmethod
+    def _staff_name(catalog: _CatalogRows, staff_id: int, service_id: int) -> str:
+        member = catalog.staff_by_id.get(staff_id)
+        if member is None or service_id not in member.service_ids:
             raise BookingRefused(f"staff member {staff_id} does not do service {service_id}", code=436)
-        return str(row[0])
+        return member.name
 
     @measured
     def create_booking(self, booking: NewBooking) -> Booking:
-        service = self._service(booking.service_id)
-        duration = timedelta(minutes=service.duration_minutes or 0)
         start = booking.start.astimezone(self._timezone)
         with self._write() as db:
-            staff_name = self._staff_name(db, booking.staff_id, booking.service_id)
-            if not self._fits(db, booking.staff_id, start, duration):
+            catalog = self._catalog(db)
+            service = self._service(catalog, booking.service_id)
+            duration = timedelta(minutes=service.duration_minutes or 0)
+            staff_name = self._staff_name(catalog, booking.staff_id, booking.service_id)
+            if not self._fits(db, catalog, booking.staff_id, start, duration):
                 raise SlotTaken(f"{start:%Y-%m-%d %H:%M} is not free for {staff_name}", code=433)
             now = clock_time.time()
             cursor = db.execute(
@@ -411,10 +472,11 @@ class LocalBackend:
         start = start.astimezone(self._timezone)
         with self._write() as db:
             current = self._owned(db, booking_id, phone)
+            catalog = self._catalog(db)
             target_staff = staff_id or current.staff_id
-            staff_name = self._staff_name(db, target_staff, current.service_id)
+            staff_name = self._staff_name(catalog, target_staff, current.service_id)
             duration = timedelta(minutes=current.duration_minutes)
-            if not self._fits(db, target_staff, start, duration, exclude=booking_id):
+            if not self._fits(db, catalog, target_staff, start, duration, exclude=booking_id):
                 raise SlotTaken(f"{start:%Y-%m-%d %H:%M} is not free for {staff_name}", code=433)
             db.execute(
                 "UPDATE bookings SET start_ts = ?, staff_id = ?, staff_name = ?, updated_at = ? WHERE id = ?",
@@ -443,6 +505,11 @@ class LocalBackend:
 
     def close(self) -> None:
         self._store.close()
+
+
+def _clear(start: datetime, end: datetime, busy: list[tuple[datetime, datetime]]) -> bool:
+    """Overlapping none of the ``busy`` times."""
+    return all(end <= busy_start or start >= busy_end for busy_start, busy_end in busy)
 
 
 def _service(row: tuple[Any, ...]) -> Service:
