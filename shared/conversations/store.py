@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_chat ON messages (chat, id);
 CREATE INDEX IF NOT EXISTS messages_by_age ON messages (at_ms);
+CREATE INDEX IF NOT EXISTS messages_held ON messages (chat, id) WHERE held = 1;
 CREATE TABLE IF NOT EXISTS turns (
     batch_id TEXT PRIMARY KEY,
     chat TEXT NOT NULL,
@@ -82,8 +83,9 @@ class ConversationStore:
         """A client's message; False when it was already stored. Held when it arrives while the AI is paused."""
         at = at_ms if at_ms is not None else now_ms()
         with self._db.transaction() as db:
-            self._touch(db, chat, at, name)
-            held = self._paused_until(db, chat, now_ms()) is not None
+            held = _pause_end(self._touch(db, chat, at, name), now_ms()) is not None
+            if self._stored(db, f"in:{message_id}"):
+                return False
             cursor = db.execute(
                 "INSERT OR IGNORE INTO messages"
                 " (chat, direction, author, kind, text, message_id, dedupe_key, at_ms, held)"
@@ -112,6 +114,8 @@ class ConversationStore:
         at = at_ms if at_ms is not None else now_ms()
         with self._db.transaction() as db:
             self._touch(db, chat, at, None)
+            if self._stored(db, f"out:{dedupe_key}"):
+                return False
             cursor = db.execute(
                 "INSERT OR IGNORE INTO messages"
                 " (chat, direction, author, kind, text, message_id, dedupe_key, batch_id, in_reply_to, at_ms)"
@@ -136,6 +140,8 @@ class ConversationStore:
         unique = idempotency_key or f"{target_message_id}:{emoji}:{at_ms}"
         with self._db.transaction() as db:
             self._touch(db, chat, at_ms, None)
+            if self._stored(db, f"reaction:{direction}:{unique}"):
+                return False
             cursor = db.execute(
                 "INSERT OR IGNORE INTO messages (chat, direction, author, kind, text, dedupe_key, in_reply_to, at_ms)"
                 " VALUES (?, ?, ?, 'reaction', ?, ?, ?, ?)",
@@ -168,9 +174,9 @@ class ConversationStore:
         so an operator's two-hour takeover is not cut to an hour by a quick reply from the phone).
         """
         with self._db.transaction() as db:
-            self._touch(db, chat, None, None)
+            paused_until_ms = self._touch(db, chat, None, None)
             if extend_only:
-                current = self._paused_until(db, chat, now_ms())
+                current = _pause_end(paused_until_ms, now_ms())
                 if current is not None and current >= until_ms:
                     return current
             db.execute("UPDATE chats SET paused_until_ms = ?, paused_by = ? WHERE chat = ?", (until_ms, by, chat))
@@ -315,19 +321,36 @@ class ConversationStore:
     # --- helpers -----------------------------------------------------------------------------
 
     @staticmethod
-    def _touch(db: sqlite3.Connection, chat: str, at_ms: int | None, name: str | None) -> None:
-        db.execute("INSERT OR IGNORE INTO chats (chat) VALUES (?)", (chat,))
-        if at_ms is not None:
-            db.execute("UPDATE chats SET last_at_ms = max(last_at_ms, ?) WHERE chat = ?", (at_ms, chat))
-        if name:
-            db.execute("UPDATE chats SET name = ? WHERE chat = ?", (name, chat))
+    def _touch(db: sqlite3.Connection, chat: str, at_ms: int | None, name: str | None) -> int:
+        """The chat's row, created if new, with its latest activity and name; returns its ``paused_until_ms``.
+
+        One statement where there were four (insert, two updates, read back): every message and reply
+        passes here. Unchanged values leave the row as it was, so SQLite writes nothing for them.
+        """
+        rows = db.execute(
+            "INSERT INTO chats (chat, name, last_at_ms) VALUES (?, ?, max(?, 0)) ON CONFLICT (chat) DO UPDATE"
+            " SET last_at_ms = max(last_at_ms, excluded.last_at_ms), name = coalesce(excluded.name, name)"
+            " RETURNING paused_until_ms",
+            (chat, name or None, at_ms if at_ms is not None else 0),
+        ).fetchall()  # to the end: the statement is done before the transaction commits
+        return int(rows[0][0])
+
+    @staticmethod
+    def _stored(db: sqlite3.Connection, dedupe_key: str) -> bool:
+        """Whether a message with this key is stored already. Asked before inserting because an ignored
+        INSERT into this AUTOINCREMENT table still rewrites sqlite_sequence: a page written and synced for
+        nothing, on every turn, as the worker records the message the gateway already did."""
+        return db.execute("SELECT 1 FROM messages WHERE dedupe_key = ?", (dedupe_key,)).fetchone() is not None
 
     @staticmethod
     def _paused_until(db: sqlite3.Connection, chat: str, at_ms: int) -> int | None:
         row = db.execute("SELECT paused_until_ms FROM chats WHERE chat = ?", (chat,)).fetchone()
-        if row is None or row[0] <= at_ms:
-            return None
-        return int(row[0])
+        return None if row is None else _pause_end(int(row[0]), at_ms)
+
+
+def _pause_end(paused_until_ms: int, at_ms: int) -> int | None:
+    """When a pause running at ``at_ms`` ends, or None when none runs then."""
+    return paused_until_ms if paused_until_ms > at_ms else None
 
 
 _COLUMNS = "direction, author, kind, text, at_ms, message_id, batch_id, in_reply_to, held"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,42 @@ def test_reactions_both_ways_are_in_the_transcript_once(store: ConversationStore
         store.record_reaction(CLIENT, "👍", "M1", Author.BOT, at, idempotency_key="b1-reaction")
     reactions = [(e.direction, e.author, e.text) for e in store.transcript(CLIENT) if e.kind == "reaction"]
     assert reactions == [("in", Author.CLIENT, "❤️"), ("out", Author.BOT, "👍")]
+
+
+def _wal_bytes(store: ConversationStore) -> int:
+    wal = store.path.with_name(store.path.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+def test_recording_what_is_already_stored_writes_nothing(store: ConversationStore) -> None:
+    # The worker records each batch's messages, which the gateway has already written: no page, no fsync.
+    store.record_inbound(CLIENT, "Здравствуйте", "M1", name="Аня", at_ms=1_000)
+    store.record_outbound(CLIENT, "Добрый день!", Author.BOT, dedupe_key="b1-0", at_ms=2_000)
+    store.record_reaction(CLIENT, "❤️", "M1", Author.BOT, at_ms=3_000, idempotency_key="b1-reaction")
+    written = _wal_bytes(store)
+
+    assert store.record_inbound(CLIENT, "Здравствуйте", "M1", name="Аня", at_ms=1_000) is False
+    assert store.record_outbound(CLIENT, "Добрый день!", Author.BOT, dedupe_key="b1-0", at_ms=2_000) is False
+    assert store.record_reaction(CLIENT, "❤️", "M1", Author.BOT, at_ms=3_000, idempotency_key="b1-reaction") is False
+    assert _wal_bytes(store) == written
+    assert len(store.transcript(CLIENT)) == 3
+
+
+def test_a_chat_keeps_its_latest_time_and_its_name_when_a_message_has_none(store: ConversationStore) -> None:
+    store.record_inbound(CLIENT, "Здравствуйте", "M1", name="Аня", at_ms=5_000)
+    store.record_inbound(CLIENT, "Ещё вопрос", "M2", at_ms=3_000)  # late, and without a push name
+    store.record_inbound(OTHER, "Добрый день", "M3", at_ms=4_000)
+    chats = store.chats()
+    assert [chat.phone for chat in chats] == [CLIENT, OTHER]
+    assert chats[0].name == "Аня"
+    store.record_inbound(CLIENT, "Это Анна", "M4", name="Анна", at_ms=6_000)
+    assert store.chats()[0].name == "Анна"
+
+
+def test_held_messages_are_read_through_their_own_index(store: ConversationStore) -> None:
+    # A turn asks twice for what waited; a long transcript must not be read through to find none.
+    with closing(sqlite3.connect(store.path)) as db:
+        plan = db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM messages WHERE chat = ? AND held = 1 ORDER BY id", (CLIENT,)
+        ).fetchall()
+    assert "messages_held" in " ".join(str(step[-1]) for step in plan)
