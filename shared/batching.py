@@ -213,7 +213,6 @@ class BatchStore:
         self._ingest = client.register_script(INGEST_SCRIPT)
         self._take = client.register_script(_TAKE)
         self._finish = client.register_script(_FINISH)
-        self._save_decision = client.register_script(_SAVE_DECISION)
 
     def ingest(self, company_id: str, messages: Sequence[InboundMessage]) -> list[int]:
         """Store ``messages`` and make their chats due; per message its buffer's length, or -1 for a duplicate."""
@@ -248,10 +247,10 @@ class BatchStore:
         """Queue on ``pipe``: keep the first decision stored for a batch; the script returns the kept one.
 
         A retry replays that decision (its reply parts, its reaction), never a second, different answer.
+        EVAL, not a registered script: redis-py checks a pipeline's scripts with SCRIPT EXISTS before every
+        execute, a round trip more per turn; Redis keeps the compiled script by its SHA either way.
         """
-        self._save_decision(
-            keys=[redis_keys.inflight(batch.company_id, batch.chat)], args=[batch.id, decision], client=pipe
-        )
+        pipe.eval(_SAVE_DECISION, 1, redis_keys.inflight(batch.company_id, batch.chat), batch.id, decision)
 
     def finish(self, batch: Batch) -> bool:
         return bool(self._finish(keys=[redis_keys.inflight(batch.company_id, batch.chat)], args=[batch.id]))
