@@ -81,6 +81,7 @@ _RELATIVE = (
 )
 _WEEKEND = re.compile(r"\b(?:на\s+)?выходны[хе]\b|\bweekend\b")
 _NEXT = re.compile(r"следующ\w*\s*$")
+_WEEKDAY_PREPOSITION = re.compile(r"(?:\bв|\bво|\bна|\bon|\bthis|\bnext)\s*$")
 _WORD = re.compile(r"[a-zа-я]+")
 
 
@@ -125,7 +126,7 @@ def _weekday(text: str, today: date, found: DateFind) -> None:
         if weekday is None:
             continue
         before = text[: match.start()]
-        if word in SHORT_WEEKDAYS and not re.search(r"(?:\bв|\bво|\bна|\bon|\bthis|\bnext)\s*$", before):
+        if word in SHORT_WEEKDAYS and not _WEEKDAY_PREPOSITION.search(before):
             continue
         ahead = (weekday - today.weekday()) % 7 or 7
         day = today + timedelta(days=ahead)

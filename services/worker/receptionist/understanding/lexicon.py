@@ -17,6 +17,8 @@ _HERE = Path(__file__).parent
 class IntentRule:
     lemmas: frozenset[str]
     phrases: tuple[re.Pattern[str], ...]
+    any_phrase: re.Pattern[str] | None
+    """The phrases as one alternation: one search finds whether any of them is in a message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +36,11 @@ class Lexicon:
 
 
 def _rule(raw: dict[str, Any]) -> IntentRule:
+    phrases = tuple(re.compile(str(phrase)) for phrase in raw.get("phrases", []))
     return IntentRule(
         lemmas=frozenset(str(lemma).replace("ё", "е") for lemma in raw.get("lemmas", [])),
-        phrases=tuple(re.compile(str(phrase)) for phrase in raw.get("phrases", [])),
+        phrases=phrases,
+        any_phrase=re.compile("|".join(f"(?:{phrase.pattern})" for phrase in phrases)) if phrases else None,
     )
 
 

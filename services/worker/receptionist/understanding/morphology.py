@@ -17,6 +17,9 @@ _analyzer: pymorphy3.MorphAnalyzer | None = None
 WORDS_CACHED = 8192
 """A salon's clients use a few thousand distinct words; beyond that a miss costs one parse (tens of microseconds)."""
 
+PHRASES_CACHED = 1024
+"""Inflected service titles and staff names: a salon's catalog in each case the replies use."""
+
 MIN_PARSE_SCORE = 0.05
 """Parses less likely than this are noise ("Ане" as the noun "ана") but keep rarer real readings."""
 
@@ -47,6 +50,7 @@ def best_lemma(word: str) -> str:
     return found[0].normal_form.replace("ё", "е") if found else word
 
 
+@lru_cache(maxsize=WORDS_CACHED)
 def is_known(word: str) -> bool:
     return bool(analyzer().word_is_known(word))
 
@@ -70,6 +74,7 @@ def _keep_case(original: str, inflected: str) -> str:
     return inflected
 
 
+@lru_cache(maxsize=PHRASES_CACHED)
 def inflect_phrase(phrase: str, case: str) -> str:
     """A service title in another case: leading adjectives and the first noun change, the rest stays.
 
@@ -94,6 +99,7 @@ def inflect_phrase(phrase: str, case: str) -> str:
     return " ".join(result)
 
 
+@lru_cache(maxsize=PHRASES_CACHED)
 def inflect_person(full_name: str, case: str) -> str:
     """ "Анна Смирнова" -> "Анне Смирновой" (dative); the surname follows the first name's gender."""
     words = full_name.split()

@@ -205,6 +205,9 @@ _NOT_A_SERVICE = frozenset(
         "somebody",
     }
 )
+_HOW_LONG = re.compile(r"сколько\s+(длится|времени|по времени|идет|у меня)")
+""""Сколько" that asks how long, not how much."""
+_LETTERS = re.compile(r"[a-zа-я]+")
 _SALON_WORDS = frozenset({"записаться", "записать", "запись", "хотеть", "можно", "стоить", "цена", "сколько"})
 
 
@@ -248,9 +251,9 @@ def _intents(normalized: str, tokens: Sequence[Token]) -> set[str]:
         if token.is_cyrillic:
             token_lemmas |= lemmas(token.text)
     for name, rule in lexicon().intents.items():
-        if rule.lemmas & token_lemmas or any(pattern.search(normalized) for pattern in rule.phrases):
+        if rule.lemmas & token_lemmas or (rule.any_phrase is not None and rule.any_phrase.search(normalized)):
             found.add(name)
-    if "сколько" in token_lemmas and not re.search(r"сколько\s+(длится|времени|по времени|идет|у меня)", normalized):
+    if "сколько" in token_lemmas and not _HOW_LONG.search(normalized):
         found.add("prices")
     return found
 
@@ -290,7 +293,7 @@ def find_client_name(original: str, normalized: str, expecting_name: bool) -> st
         if name:
             return name
     if expecting_name:
-        words = re.findall(r"[a-zа-я]+", normalized)
+        words = _LETTERS.findall(normalized)
         if 1 <= len(words) <= 3:
             first = words[0]
             is_name = (any("а" <= ch <= "я" for ch in first) and has_tag(first, "Name")) or (
