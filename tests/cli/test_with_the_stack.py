@@ -66,7 +66,8 @@ def test_status_of_a_healthy_stack_is_all_ok_and_exit_0(make_stack: Callable[...
     assert table["whatsapp"][1].startswith("connected")
     assert stack.gateway_url in table["lease"][1] and stack.gateway_url in table["gateway"][1]
     assert table["queue"][1].startswith("company-962302-messages: 0 queued")
-    assert table["worker"][1].startswith("1 listening")
+    # One RQ worker per worker process: WORKER_PROCESSES of them, 3 by default.
+    assert table["worker"][1].startswith("3 listening")
 
     as_json = json.loads(ai_admin(stack, "status", "--json").stdout)
     assert as_json["ok"] is True
