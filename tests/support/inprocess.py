@@ -10,6 +10,7 @@ import itertools
 import sqlite3
 import tempfile
 import uuid
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -143,6 +144,11 @@ class TurnHarness:
             reactions=[item.text for item in new if item.kind == "reaction"],
         )
 
+    def close(self) -> None:
+        """Close the transcript store. Left to the garbage collector, its SQLite connection was closed (a WAL
+        checkpoint and an fsync) inside whichever later turn happened to trigger a collection."""
+        self.deps.conversations.close()
+
     def remember_name(self, phone: str, name: str) -> None:
         with self.redis.pipeline(transaction=True) as pipe:
             MemoryStore.save(pipe, COMPANY, phone, ChatMemory(client=ClientProfile(name=name)))
@@ -155,7 +161,7 @@ def local_backend(path: Path, now: datetime = CORPUS_NOW) -> LocalBackend:
 
 def local_visits(backend: LocalBackend) -> list[BookedVisit]:
     """Active upcoming bookings, read straight from the salon's SQLite file (the judge's own view)."""
-    with sqlite3.connect(backend.path) as db:
+    with closing(sqlite3.connect(backend.path)) as db:  # `with` alone commits but leaves it open
         rows = db.execute(
             "SELECT service_id, staff_id, start_ts, client_phone FROM bookings"
             " WHERE status IN ('booked', 'confirmed') AND start_ts >= ?",
@@ -197,6 +203,8 @@ class _CorpusRunner:
         # (YClients' catalog, its rate windows) stays, as it would in a running worker.
         for key in self.client.scan_iter(match=f"*{phone}*"):
             self.client.delete(key)
+        if self.harness is not None:
+            self.harness.close()
         self.harness = self._fresh_salon()
         for spec in dialogue.given.bookings:
             self._book(spec, phone if spec.client == "me" else OTHER_CLIENT)
