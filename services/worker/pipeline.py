@@ -132,7 +132,7 @@ def _decision(batch: Batch, deps: WorkerDeps) -> Decision | None:
         _answer_without_ai(deps, batch)
         return None
     held = _held_messages(batch, deps)
-    memory = deps.memory.load(batch.company_id, batch.chat)
+    memory = deps.memory.load(batch.company_id, batch.chat, history=deps.receptionist.reads_history)
     try:
         with deadline(deps.settings.turn_timeout_seconds):
             decision = deps.receptionist.decide(

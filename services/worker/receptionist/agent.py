@@ -138,6 +138,12 @@ class Receptionist:
             fallback_reason=fallback_reason,
         )
 
+    @property
+    def reads_history(self) -> bool:
+        """Whether a turn shows the chat's last lines to anyone: only an LLM reads them, the embedded
+        provider works from the dialog state (and so does the fallback to it)."""
+        return self.provider is not self.embedded
+
     def _untrue(self, reply: str, turn: Turn) -> str | None:
         """Why an LLM's reply can't be sent as it is, if it can't: a claim or a time the backend didn't give."""
         steps = turn.executor.steps

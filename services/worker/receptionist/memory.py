@@ -115,7 +115,9 @@ class MemoryStore:
     def __init__(self, client: redis.Redis) -> None:
         self._client = client
 
-    def load(self, company_id: str, phone: str) -> ChatMemory:
+    def load(self, company_id: str, phone: str, *, history: bool = True) -> ChatMemory:
+        """``history=False``: without the chat's last lines (up to 50 to fetch and parse), for a turn that
+        shows them to no one; what the turn adds is written all the same."""
         keys = (
             redis_keys.dialog(company_id, phone),
             redis_keys.client(company_id, phone),
@@ -124,19 +126,21 @@ class MemoryStore:
         with self._client.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.get(key)
-            pipe.lrange(redis_keys.messages(company_id, phone), 0, redis_keys.MESSAGES_KEPT - 1)
-            dialog, client, preferences, lines = pipe.execute()
-        history = []
+            if history:
+                pipe.lrange(redis_keys.messages(company_id, phone), 0, redis_keys.MESSAGES_KEPT - 1)
+            dialog, client, preferences, *rest = pipe.execute()
+        lines = rest[0] if rest else []
+        past = []
         for raw in reversed(lines):
             try:
-                history.append(json.loads(raw))
+                past.append(json.loads(raw))
             except ValueError:
                 continue
         return ChatMemory(
             dialog=_load(DialogState, dialog, keys[0]),
             client=_load(ClientProfile, client, keys[1]),
             preferences=_load(Preferences, preferences, keys[2]),
-            history=history,
+            history=past,
         )
 
     @staticmethod
