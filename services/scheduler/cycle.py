@@ -99,7 +99,7 @@ class Cycle:
             self._store.put(VisitState.of(booking, booking.created_at or now))
         since = max([now - BASELINE_MARGIN, *(b.changed_at for b in found if b.changed_at is not None)])
         self._store.save_cursor(Cursor(since=since, baseline_at=now))
-        log.info("Salon's visits listed; changes from now on are noticed", visits=len(found))
+        log.info("Salon's visits listed", visits=len(found), note="changes from now on are noticed")
 
     def _changes(self, now: datetime, cursor: Cursor, hook_ids: list[int], report: CycleReport) -> None:
         today = now.date()
