@@ -10,6 +10,8 @@ booked less than its lead time before.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +21,7 @@ import httpx
 import pytest
 
 from shared.booking.catalog import DEMO_CATALOG
+from tests.support.dialogues import CORPUS_NOW
 from tests.support.fakes.yclients import YClientsStandIn
 from tests.support.services import QUICK_ABANDON, Stack
 from tests.support.waiting import wait_for
@@ -215,3 +218,78 @@ def test_a_yclients_webhook_wakes_the_scheduler_and_a_repeated_one_is_taken_once
     assert httpx.post(f"{url}?key={WEBHOOK_KEY}", json=other).status_code == 404
     wait_for(stack.at_rest, 60, "the stack to be at rest")
     assert len(texts(stack, "79008880031")) == 1
+
+
+FROZEN = {"CLOCK_FROZEN_AT": CORPUS_NOW.isoformat(), "API_KEY": "an-api-key-for-the-e2e-suite"}
+"""The local salon's tests stand at the corpus' Monday morning, so Friday 15:00 is free whenever they run."""
+
+
+def salon_cli(stack: Stack, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "services.cli", "visits", *args],
+        env=stack.services["scheduler"].env,
+        cwd=stack.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_on_the_local_salon_a_visit_booked_moved_and_cancelled_through_the_cli_is_told_once_each(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(**FROZEN)
+    stack.start()
+    stack.start("scheduler")
+    wait_for(lambda: log_lines(stack, "scheduler", "Salon's visits listed"), 60, "the scheduler's first look")
+    phone = "79008880041"
+    booked = salon_cli(stack, "book", "--phone", phone, "--name", "Ольга", "--service", str(MANICURE),
+                       "--staff", str(MARIA), "2026-11-27 15:00")  # fmt: skip
+    visit = booked.split()[1].rstrip(":")
+    wait_for(lambda: len(texts(stack, phone)) == 1, 60, "the notice of the new visit")
+    salon_cli(stack, "move", visit, "2026-11-27 17:00")
+    wait_for(lambda: len(texts(stack, phone)) == 2, 60, "the notice of the move")
+    salon_cli(stack, "cancel", visit)
+    wait_for(lambda: len(texts(stack, phone)) == 3, 60, "the notice of the cancellation")
+    wait_for(stack.at_rest, 60, "the stack to be at rest")
+
+    created, moved, cancelled = texts(stack, phone)
+    assert "записал вас" in created and "15:00" in created
+    assert "перенесена" in moved and "15:00" in moved and "17:00" in moved
+    assert "отменена" in cancelled and "17:00" in cancelled
+    assert len(log_lines(stack, "scheduler", "Notice queued")) == 3
+
+
+def test_a_booking_made_in_the_chat_gets_a_calendar_link_and_no_notice_of_its_own(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(**FROZEN, CALENDAR_LINK_SECRET="a-calendar-link-secret-for-tests")
+    for name in ("api", "worker"):
+        stack.services[name].env["PUBLIC_BASE_URL"] = stack.api_url
+    stack.start()
+    stack.start("scheduler")
+    wait_for(lambda: log_lines(stack, "scheduler", "Salon's visits listed"), 60, "the scheduler's first look")
+    phone = "79008880051"
+    stack.client_writes(phone, "Запишите меня к Марии на маникюр в пятницу в 15:00", push_name="Ольга")
+    wait_for(lambda: any("📅" in text for text in texts(stack, phone)), 60, "the calendar link")
+    link = next(text for text in texts(stack, phone) if "📅" in text).split()[-1]
+    assert link.startswith(f"{stack.api_url}/api/calendar/") and link.endswith(".ics")
+
+    calendar = httpx.get(link)
+    assert calendar.status_code == 200, calendar.text
+    assert calendar.headers["content-type"].startswith("text/calendar")
+    assert "DTSTART;TZID=Europe/Moscow:20261127T150000" in calendar.text
+    assert "SUMMARY:Маникюр" in calendar.text
+    token = link.rsplit("/", 1)[1].removesuffix(".ics")
+    forged = f"{token[:-2]}{'AA' if not token.endswith('AA') else 'BB'}"
+    assert httpx.get(f"{stack.api_url}/api/calendar/{forged}.ics").status_code == 401
+
+    # The scheduler sees the new visit and knows it is the receptionist's: the client already has the reply.
+    wait_for(lambda: log_lines(stack, "scheduler", "Visit changed"), 60, "the scheduler to see the booking")
+    [seen] = log_lines(stack, "scheduler", "Visit changed")
+    assert seen["why"] == "created by the receptionist (the client has the reply)"
+    wait_for(stack.at_rest, 60, "the stack to be at rest")
+    assert not log_lines(stack, "scheduler", "Notice queued")
+    assert sum("Вы записаны" in text for text in texts(stack, phone)) == 1
