@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from services.scheduler.settings import SchedulerSettings
 from services.worker.notices.replies import meaning
 from shared.booking.models import Booking, BookingStatus, Company
-from shared.errors import LinkExpired, NotAuthenticated
+from shared.config import load_settings
+from shared.errors import ConfigurationError, LinkExpired, NotAuthenticated
 from shared.reminders.calendar import calendar_token, read_calendar_token, visit_ics
 from shared.reminders.plan import ReminderRules, due_reminders, still_current
 from shared.reminders.windows import DailyWindow
@@ -157,3 +159,23 @@ def test_a_calendar_token_opens_its_own_visit_until_it_expires_and_not_when_tamp
 )  # fmt: skip
 def test_a_reply_to_a_reminder_is_read_as_yes_no_or_neither(reply: str, expected: str) -> None:
     assert meaning(reply) == expected
+
+
+@pytest.mark.parametrize(
+    ("variables", "line"),
+    [
+        ({"REMINDER_DAY_BEFORE_WINDOW": "19-21"}, "REMINDER_DAY_BEFORE_WINDOW: must be HH:MM-HH:MM"),
+        ({"REMINDER_BEFORE_MINUTES": "5"}, "REMINDER_BEFORE_MINUTES: "),
+        ({"SCHEDULER_POLL_SECONDS": "0"}, "SCHEDULER_POLL_SECONDS: "),
+        ({"PUBLIC_BASE_URL": "salon.example.com"}, "PUBLIC_BASE_URL: must start with http:// or https://"),
+        ({"PUBLIC_BASE_URL": "https://salon.example.com"}, "CALENDAR_LINK_SECRET: must be a real secret"),
+        ({"YCLIENTS_WEBHOOK_KEY": "short"}, "YCLIENTS_WEBHOOK_KEY: must be 16+ characters"),
+    ],
+)
+def test_a_bad_reminder_setting_stops_the_scheduler_with_one_line_naming_it(
+    variables: dict[str, str], line: str
+) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        load_settings(SchedulerSettings, _env_file=None, **variables)
+    assert str(error.value).startswith(line)
+    assert "\n" not in str(error.value)

@@ -18,7 +18,11 @@ Faithful to YClients:
   ``with_deleted=1``; a deleted record is still readable by id;
 * service ids in any spelling clients send: ``service_ids[]=1``, ``service_ids[0]=1``,
   ``service_ids=1&service_ids=2``, ``service_id=1``, ``service_ids=1,2``;
-* 5 requests a second and 200 a minute per client IP, 429 beyond that.
+* 5 requests a second and 200 a minute per client IP, 429 beyond that;
+* ``changed_after``/``changed_before`` on ``records`` compare ``last_change_date``, which every change
+  (a booking, a move, ``PUT record`` of attendance, a deletion) sets; ``with_deleted=1`` adds deleted ones;
+* record webhooks (``hooks_settings``) once a receiver is given (``send_hooks_to``): one POST per created,
+  changed or deleted record, ``{company_id, resource: "record", resource_id, status, data}``, unsigned.
 
 Simplified:
 
@@ -34,6 +38,8 @@ Simplified:
   so marking a past visit as arrived works; ``PUT book_record`` and the booking form refuse the past;
 * unknown service ids make the availability calls answer empty lists; an unknown staff id is 404;
   an ``Accept`` that allows no JSON is 406 (the documentation does not say what YClients does);
+* an administrator's changes in the journal (``add_record``, ``move_record``, ``cancel_record``) skip every
+  check but a taken time for a new visit, and ``add_record`` can backdate a booking made days ago;
 * the rate limiter counts refused requests too, so a client that hammers after a 429 stays refused.
   The limits are YClients' published ones, not part of the API Blueprint.
 """
