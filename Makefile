@@ -60,7 +60,8 @@ start: install var ## run the stack in the background under supervisord (already
 		echo "The stack is still stopping (supervisord pid $$pid); run make stop, which waits for it." >&2; exit 1; \
 	fi; \
 	$(REDIS_PLAN) && $(SUPERVISOR)
-	@sleep 3
+	@# Returns once the gateway and the api answer /health and a worker listens on the queue (not a fixed sleep).
+	@$(BIN)/python -m shared.cli wait-ready || { $(SUPERVISORCTL) status; exit 1; }
 	@$(SUPERVISORCTL) status || true
 	@echo "health: curl 127.0.0.1:$${WA_GATEWAY_PORT:-3003}/health    curl 127.0.0.1:$${API_PORT:-3000}/health"
 
@@ -101,8 +102,10 @@ test-deps: ## install what only the tests need (Chromium for the browser test) w
 test: install test-deps lint typecheck ## lint, type checks and the whole test suite
 	$(BIN)/pytest
 
-bench: install ## measure the pipeline's latency, throughput and memory (bench/reports/pipeline.md)
-	$(BIN)/python -m bench.pipeline
+# About 10 minutes; its own redis-server and stacks on free ports. bench/reports/bench.md says what each figure means.
+bench: install ## ingest, latency, worker throughput, memory, cold start, Redis bytes, turn time (bench/reports/bench.md)
+	@deploy/install-system-deps.sh "$(PYTHON)" --with-bench
+	$(BIN)/python -m bench
 
 # The dialogue corpus through the real stack on both booking backends; writes bench/reports/eval.md.
 eval: install ## the dialogue corpus through the real stack on both booking backends (bench/reports/eval.md)

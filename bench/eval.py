@@ -61,8 +61,9 @@ class StackRunner:
         self.salon: LocalBackend | None = None
         if backend == "local":
             self.salon = local_backend(database_path(stack.root / "data", COMPANY))
-        self._log = stack.root / "log" / "worker.json.log"
-        self._log_offset = 0
+        self._log_dir = stack.root / "log"
+        self._log_offsets: dict[Path, int] = {}
+        """Read so far in each worker log: one per worker process (worker-<n>.json.log)."""
         self._answered: set[str] = set()
 
     def close(self) -> None:
@@ -98,16 +99,15 @@ class StackRunner:
             self.standin.add_record(service_id=spec.service, staff_id=spec.staff, start=spec.at, phone=phone, name=name)
 
     def _read_answers(self) -> None:
-        if not self._log.exists():
-            return
-        with self._log.open("rb") as log:
-            log.seek(self._log_offset)
-            chunk = log.read()
-        complete = chunk[: chunk.rfind(b"\n") + 1]
-        self._log_offset += len(complete)
-        for line in complete.decode(errors="replace").splitlines():
-            if '"Batch answered"' in line or '"Batch given up' in line:
-                self._answered.add(str(json.loads(line).get("message_id")))
+        for path in self._log_dir.glob("worker*.json.log"):
+            with path.open("rb") as log:
+                log.seek(self._log_offsets.get(path, 0))
+                chunk = log.read()
+            complete = chunk[: chunk.rfind(b"\n") + 1]
+            self._log_offsets[path] = self._log_offsets.get(path, 0) + len(complete)
+            for line in complete.decode(errors="replace").splitlines():
+                if '"Batch answered"' in line or '"Batch given up' in line:
+                    self._answered.add(str(json.loads(line).get("message_id")))
 
     def say(self, phone: str, messages: list[str], push_name: str | None) -> TurnResult:
         before = len(self.stack.outbox(phone))

@@ -5,9 +5,9 @@ What happens is counted here, where it happens (a send, a webhook, an AI turn, a
 is already known elsewhere (the gateway's health counters and journal, the RQ queue) is read when
 Prometheus scrapes, by the service's own ``/metrics`` route, so there is one source for each number.
 
-The worker forks a work horse per job, so it runs prometheus-client's multiprocess mode: each process
-writes its values to files under ``PROMETHEUS_MULTIPROC_DIR`` and the worker's metrics port adds them up
-(``services/worker/metrics.py``). The variable must be in the environment before prometheus_client is
+The worker forks WORKER_PROCESSES processes that run the jobs, so it runs prometheus-client's multiprocess
+mode: each process writes its values to files under ``PROMETHEUS_MULTIPROC_DIR`` and the worker's metrics
+port adds them up (``services/worker/metrics.py``). The variable must be in the environment before prometheus_client is
 imported, and the worker wipes the directory at start. That is why every metric below has labels: a
 metric without labels would open its file when this module is imported, before the wipe.
 (tests/worker/test_worker_metrics.py fails when one doesn't.)

@@ -8,15 +8,17 @@ import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import uvicorn
 from pydantic_settings import BaseSettings
-from starlette.types import ASGIApp
 
 from shared.config import SettingsT, load_settings
 from shared.errors import ConfigurationError
 from shared.logging import configure_logging
 from shared.redis_client import check_reachable
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 STARTUP_FAILURE = 3
 """uvicorn's exit status when the application's startup failed."""
@@ -105,6 +107,8 @@ def listening_socket(service: str, host: str, port: int, port_variable: str) -> 
 
 def serve(service: str, app: ASGIApp, host: str, port: int, port_variable: str, graceful_seconds: int) -> None:
     """Run ``app`` under uvicorn on ``host:port``; exits non-zero when the port is taken or startup fails."""
+    import uvicorn  # noqa: PLC0415 - here, not at the top: the worker, which serves no app, need not load it
+
     sock = listening_socket(service, host, port, port_variable)
     config = uvicorn.Config(app, host=host, port=port, log_config=None, timeout_graceful_shutdown=graceful_seconds)
     server = uvicorn.Server(config)

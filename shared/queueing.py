@@ -68,35 +68,31 @@ def paced_job_class(pauses: Sequence[int]) -> type[Job]:
     return PacedJob
 
 
-def flush_job_id(company_id: str, chat: str, due: datetime) -> str:
-    """Readable in ``rq info``: which chat, when due; the random tail keeps every job distinct."""
-    return f"flush-{redis_keys.chat_token(company_id, chat)}-{int(due.timestamp() * 1000)}-{secrets.token_hex(3)}"
+def flush_job_id(company_id: str, chat: str, enqueued: datetime) -> str:
+    """Readable in ``rq info``: which chat, when enqueued; the random tail keeps every job distinct."""
+    return f"flush-{redis_keys.chat_token(company_id, chat)}-{int(enqueued.timestamp() * 1000)}-{secrets.token_hex(3)}"
 
 
-def schedule_flush(
+def enqueue_flush(
     queue: Queue,
     company_id: str,
     chat: str,
-    delay_seconds: float,
     timeout_seconds: int,
     pipeline: redis.client.Pipeline | None = None,
 ) -> None:
-    """Schedule a flush of ``chat`` after ``delay_seconds`` (0 or less: enqueue now)."""
-    due = datetime.now(UTC) + timedelta(seconds=max(delay_seconds, 0.0))
+    """A flush job for ``chat``, to run now. Only the worker's dispatcher and its tests call this:
+    everything else makes the chat due (``shared.batching.FlushSchedule``)."""
     job = queue.create_job(
         FLUSH_JOB,
         args=(company_id, chat),
-        job_id=flush_job_id(company_id, chat, due),
+        job_id=flush_job_id(company_id, chat, datetime.now(UTC)),
         timeout=timeout_seconds,
         result_ttl=RESULT_TTL_SECONDS,
         failure_ttl=FAILURE_TTL_SECONDS,
         retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=list(RETRY_INTERVALS_SECONDS)),
         description=f"flush chat {chat} of company {company_id}",
     )
-    if delay_seconds <= 0:
-        queue.enqueue_job(job, pipeline=pipeline)
-    else:
-        queue.schedule_job(job, due, pipeline=pipeline)
+    queue.enqueue_job(job, pipeline=pipeline)
 
 
 def notices_queue(connection: redis.Redis, company_id: str, job_class: type[Job] = Job) -> Queue:

@@ -56,6 +56,19 @@ def buffer(company_id: str, chat: str) -> str:
     return _key("rapid-fire", company_id, chat)
 
 
+def due_chats(company_id: str) -> str:
+    """ZSET chat -> Redis-clock ms when its buffer is due for a flush. The api's ingest and the worker's
+    reschedules write it; the worker's dispatcher removes a chat as it enqueues its flush job. One member per
+    chat with something to answer, so it stays as small as the set of active chats: no TTL needed."""
+    return _key("flush", "due", company_id)
+
+
+def flush_wakeup(company_id: str) -> str:
+    """LIST of at most one token: pushed with every change to the due set, popped (BLPOP) by a dispatcher
+    so a chat due now is dispatched at once instead of at the next poll."""
+    return _key("flush", "wakeup", company_id)
+
+
 def last_message(company_id: str, chat: str) -> str:
     """Redis-clock ms of the chat's newest buffered message (original: ``last-msg:{phone}``)."""
     return _key("last-msg", company_id, chat)

@@ -299,6 +299,29 @@ class SessionEvent(WireModel):
     timestamp: int
 
 
+TestId = Annotated[str, Field(max_length=256)] | int | None
+
+
+class HealthPing(BaseModel):
+    """The original's pub/sub health check, published on ``whatsapp:events``: ``{type: "ping", testId}``.
+
+    Not a WireModel: other fields a prober adds are ignored, not refused, and only ``type`` decides.
+    """
+
+    type: Literal["ping"]
+    test_id: TestId = Field(None, alias="testId")
+
+
+class HealthPong(WireModel):
+    """The gateway's answer to a HealthPing, published on ``whatsapp:health`` with the ping's ``testId``."""
+
+    type: Literal["pong"] = "pong"
+    test_id: TestId = Field(alias="testId")
+    service: str
+    timestamp: int
+    """Unix milliseconds."""
+
+
 class LeaseHolder(WireModel):
     """The value of ``ai-admin:wa:lease:<company>``: who owns the WhatsApp session and where it serves /send."""
 

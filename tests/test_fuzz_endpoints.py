@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.redis_server import RedisServer
 from tests.support.services import Stack
 
 EXCLUDED = {("post", "/simulator/event"), ("post", "/reconnect")}
@@ -56,16 +56,23 @@ path_params = st.one_of(st.just("962302"), st.text(min_size=1, max_size=60).filt
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_server: Any) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # Its own Redis: this stack outlives single tests, and other tests on this xdist worker flush the
+    # shared one and write leases into it between the two fuzz runs.
+    redis_server = RedisServer(tmp_path_factory.mktemp("fuzz-redis"))
+    redis_server.start()
     # Secrets set, so signature and key checks are fuzzed too.
     stack = Stack(
         tmp_path_factory.mktemp("fuzz"),
         redis_server.url,
         {"WEBHOOK_SECRET": "fuzz-webhook-secret-value", "API_KEY": "fuzz-internal-api-key"},
     )
-    stack.start("wa-gateway", "api")
-    yield stack
-    stack.stop()
+    try:
+        stack.start("wa-gateway", "api")
+        yield stack
+    finally:
+        stack.stop()
+        redis_server.stop()
 
 
 def operations(base_url: str) -> list[tuple[str, str]]:

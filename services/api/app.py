@@ -10,18 +10,18 @@ from fastapi import FastAPI
 
 from services.api.deps import ApiState
 from services.api.events import start_event_listener
+from services.api.ingest import Ingestor
 from services.api.monitor import AlertMonitor
 from services.api.routes import bookings, calendar, conversations, health, reactions, send, webhook, yclients_webhook
 from services.api.routes import metrics as metrics_route
 from services.api.settings import ApiSettings
-from shared.batching import BatchStore
 from shared.blocking import BlockingPool
 from shared.booking.factory import build_backend
 from shared.conversations import ConversationStore
 from shared.http import BodyLimitMiddleware, install_error_handlers
 from shared.logging import get_logger
 from shared.queueing import inbound_queue
-from shared.redis_client import sync_client
+from shared.redis_client import async_client, sync_client
 
 log = get_logger(__name__)
 
@@ -35,6 +35,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = sync_client(settings.redis_url)
+        async_redis = async_client(settings.redis_url)
         http = httpx.AsyncClient(timeout=GATEWAY_TIMEOUT, limits=httpx.Limits(max_connections=50))
         redis_pool = BlockingPool("redis", settings.enqueue_threads)
         backend_pool = BlockingPool("backend", BACKEND_THREADS)
@@ -44,7 +45,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
             settings=settings,
             redis=client,
             queue=inbound_queue(client, settings.company_id),
-            batches=BatchStore(client, settings.batch_idle_seconds, settings.batch_max_messages),
+            async_redis=async_redis,
+            ingestor=Ingestor(async_redis, settings.batch_idle_seconds, settings.batch_max_messages),
             http=http,
             redis_pool=redis_pool,
             backend=backend,
@@ -69,6 +71,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
             backend.close()
             transcripts.close()
             client.close()
+            await async_redis.aclose()
             redis_pool.shutdown()
             backend_pool.shutdown()
 

@@ -6,10 +6,11 @@ from typing import Annotated
 import httpx
 import redis
 from fastapi import Depends, Path, Request
+from redis.asyncio import Redis as AsyncRedis
 from rq import Queue
 
+from services.api.ingest import Ingestor
 from services.api.settings import ApiSettings
-from shared.batching import BatchStore
 from shared.blocking import BlockingPool
 from shared.booking.backend import BookingBackend
 from shared.conversations import ConversationStore
@@ -22,8 +23,10 @@ class ApiState:
     settings: ApiSettings
     redis: redis.Redis
     """Sync client: RQ is synchronous, so every Redis call runs in a worker thread."""
+    async_redis: AsyncRedis
+    """For the webhook's hot path: one Lua call per request, on the event loop, no thread hop."""
+    ingestor: Ingestor
     queue: Queue
-    batches: BatchStore
     http: httpx.AsyncClient
     redis_pool: BlockingPool
     """Threads for Redis and RQ calls, bounded so enqueueing can't starve anything else."""
@@ -35,7 +38,9 @@ class ApiState:
     """The chats' transcripts (SQLite on this machine); read and paused through ``run_blocking``."""
 
 
-def get_state(request: Request) -> ApiState:
+# Dependencies are coroutines on purpose: FastAPI runs a plain ``def`` dependency on a worker thread,
+# a thread hop per request for what is an attribute lookup.
+async def get_state(request: Request) -> ApiState:
     state: ApiState = request.app.state.api
     return state
 
@@ -43,7 +48,7 @@ def get_state(request: Request) -> ApiState:
 StateDep = Annotated[ApiState, Depends(get_state)]
 
 
-def require_api_key(request: Request, state: StateDep) -> None:
+async def require_api_key(request: Request, state: StateDep) -> None:
     check_api_key(state.settings.api_key.get_secret_value(), request.headers)
 
 

@@ -48,6 +48,7 @@ from shared.alerts import (
 )
 from shared.locks import RedisLock
 from shared.logging import get_logger
+from shared.tasks import cancel_and_wait
 from shared.wire import GATEWAY_HEALTH_PATH, Alert, SessionStatus
 
 log = get_logger(__name__)
@@ -118,9 +119,7 @@ class AlertMonitor:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
         with contextlib.suppress(Exception):  # Redis gone: the lock expires by itself
             await self.state.redis_pool.run(self._lock.release)

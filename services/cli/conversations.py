@@ -1,4 +1,4 @@
-"""``ai-admin conversations [PHONE]``, ``takeover PHONE`` and ``release PHONE``: the chats, and pausing the AI in one.
+"""``ai-admin conversations [PHONE]``, ``takeover``/``release``/``forget PHONE``: the chats, and what to do with one.
 
 All through the api (``/api/conversations``), which owns the transcripts; nothing here opens the store itself.
 """
@@ -94,6 +94,25 @@ def release(ctx: typer.Context, phone: Phone) -> None:
     """
     answer = target(ctx).api().call("POST", _path(RELEASE_PATH, phone))
     typer.echo(f"the AI answers {plus(str(answer.body.get('phone', phone)))} again")
+
+
+def forget(
+    ctx: typer.Context,
+    phone: Phone,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Delete everything stored about one client: transcript, turns, the receptionist's memory.
+
+    For a client's request to be forgotten (docs/runbook.md says what it cannot reach: bookings at
+    YClients, logs, journal rows not yet 7 days old).
+    """
+    if not yes:
+        typer.confirm(f"Delete every message and memory of {phone}?", abort=True)
+    answer = target(ctx).api().call("DELETE", _path(CONVERSATION_PATH, phone))
+    typer.echo(
+        f"forgot {plus(str(answer.body.get('phone', phone)))}: {answer.body.get('messagesDeleted', 0)} messages, "
+        f"{answer.body.get('memoryKeysDeleted', 0)} memory keys"
+    )
 
 
 def _state(summary: dict[str, Any], short: bool = False) -> str:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from services.wa_gateway.health_pings import answering_pings
 from services.wa_gateway.routes import health, pairing, reaction, reconnect, send, simulator, typing
 from services.wa_gateway.routes import metrics as metrics_route
 from services.wa_gateway.runtime import gateway_runtime
@@ -30,7 +31,10 @@ def session_routers(settings: GatewaySettings) -> list[APIRouter]:
 def create_app(settings: GatewaySettings, transport: Transport | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with gateway_runtime(settings, "wa-gateway", settings.gateway_url, transport) as gateway:
+        async with (
+            gateway_runtime(settings, "wa-gateway", settings.gateway_url, transport) as gateway,
+            answering_pings(settings.redis_url, "wa-gateway"),
+        ):
             app.state.gateway = gateway
             log.info("wa-gateway started", company_id=settings.company_id, port=settings.wa_gateway_port)
             yield

@@ -9,13 +9,13 @@ a graceful stop. A crash loses at most the last second's counts, never more.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
 
 from services.wa_gateway.journal import Journal
 from services.wa_gateway.state import Metrics
 from shared.blocking import run_blocking
 from shared.logging import get_logger
+from shared.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -54,9 +54,7 @@ class CounterKeeper:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
         await self.save()
 

@@ -23,7 +23,7 @@ class Gateway:
     conversations: ConversationStore
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 
@@ -31,11 +31,11 @@ def get_gateway(request: Request) -> Gateway:
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
-def require_api_key(request: Request, gateway: GatewayDep) -> None:
+async def require_api_key(request: Request, gateway: GatewayDep) -> None:
     check_api_key(gateway.settings.api_key.get_secret_value(), request.headers)
 
 
-def get_simulator(gateway: GatewayDep) -> SimulatorTransport:
+async def get_simulator(gateway: GatewayDep) -> SimulatorTransport:
     transport = gateway.session.transport
     assert isinstance(transport, SimulatorTransport)
     return transport

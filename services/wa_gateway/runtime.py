@@ -8,7 +8,6 @@ misconfiguration can't produce two owners of one number.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,6 +27,7 @@ from shared import redis_keys
 from shared.conversations import ConversationStore
 from shared.logging import get_logger
 from shared.redis_client import async_client
+from shared.tasks import cancel_and_wait
 from shared.wire import SessionEvent
 
 log = get_logger(__name__)
@@ -101,9 +101,7 @@ async def gateway_runtime(
         log.info("WhatsApp session owner stopping", role=role, company_id=settings.company_id)
         await session.stop()
         await counters.stop()
-        forward_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await forward_task
+        await cancel_and_wait(forward_task)
         await http.aclose()
         await redis_client.aclose()
         close = getattr(chosen, "close", None)

@@ -7,7 +7,6 @@ probes the connection, and sending never creates or reconnects a session.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,6 +18,7 @@ from services.wa_gateway.journal import Journal
 from services.wa_gateway.lease import SessionLease
 from services.wa_gateway.ownership import LeaseKeeper
 from services.wa_gateway.policy import CONNECTION_POLICY, Action
+from services.wa_gateway.reachability import unreachable_reason
 from services.wa_gateway.sending import SessionSender
 from services.wa_gateway.settings import GatewaySettings
 from services.wa_gateway.state import Metrics, SessionState
@@ -31,29 +31,14 @@ from services.wa_gateway.transport.base import (
 )
 from shared.backoff import backoff_delay
 from shared.conversations import ConversationStore
-from shared.errors import AiAdminError, Unsupported, WhatsAppRefused
+from shared.errors import AiAdminError, Unsupported, WhatsAppNotConnected, WhatsAppRefused
 from shared.logging import bound, get_logger
+from shared.tasks import cancel_and_wait
 from shared.wire import NEEDS_OPERATOR, SessionEvent, SessionStatus
 
 log = get_logger(__name__)
 
 Publisher = Callable[[SessionEvent], Awaitable[None]]
-
-CANCEL_RETRY_SECONDS = 0.5
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    """Cancel ``task`` and wait for its end, cancelling again if the cancellation was lost.
-
-    Python 3.11's ``asyncio.wait_for``, which redis-py wraps around every command it sends, drops a
-    cancellation that arrives just as the command completes; the task then carries on (a standby polls
-    the lease forever) and a plain ``await task`` would hang the shutdown with it.
-    """
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=CANCEL_RETRY_SECONDS)
-    with contextlib.suppress(asyncio.CancelledError):
-        task.result()
 
 
 class WhatsAppSession:
@@ -182,7 +167,7 @@ class WhatsAppSession:
         self._stopping = True
         await self._stop_connect_task()
         if self._lease_task is not None:
-            await _cancel(self._lease_task)
+            await cancel_and_wait(self._lease_task)
         await self.transport.stop()
         self.state.set(status=SessionStatus.STOPPED, connected=False)
         if self._owner is not None:
@@ -193,7 +178,7 @@ class WhatsAppSession:
 
     async def _stop_connect_task(self) -> None:
         if self._connect_task is not None and not self._connect_task.done():
-            await _cancel(self._connect_task)
+            await cancel_and_wait(self._connect_task)
         self._connect_task = None
 
     # --- events from the transport ---
@@ -277,18 +262,30 @@ class WhatsAppSession:
         pair = getattr(self.transport, "pair_phone", None)
         if pair is None:
             raise Unsupported(f"pairing by code needs WA_TRANSPORT=neonize (this gateway uses {self.transport.name})")
+        self._raise_if_pairing_cannot_work()
         if self.state.status in NEEDS_OPERATOR:
             await self.reconnect()
         try:
             code: str = await pair(phone)
         except AiAdminError as error:
             log.warning("Pairing code not issued", error=str(error), company_id=self.settings.company_id)
+            self._raise_if_pairing_cannot_work()  # the wait for a first QR may have ended in a failed dial
             raise
         except Exception as error:  # the library's own failure: WhatsApp did not give a code
             log.error("Pairing code not issued", error=f"{type(error).__name__}: {error}")
             raise WhatsAppRefused(f"WhatsApp refused the pairing request: {error}") from error
         log.info("Pairing code issued", phone=phone, company_id=self.settings.company_id)
         return code
+
+    def _raise_if_pairing_cannot_work(self) -> None:
+        """Say why when no code can come: WhatsApp is out of reach, or another process owns the number."""
+        unreachable = unreachable_reason(self.state)
+        if unreachable is not None:
+            raise WhatsAppNotConnected(unreachable)
+        if self.state.status is SessionStatus.STANDBY:
+            raise WhatsAppNotConnected(
+                f"this gateway is on standby ({self.state.reason}); pair through the process that owns the number"
+            )
 
     def health(self) -> dict[str, Any]:
         return {

@@ -1,17 +1,17 @@
 """Per-process resources of the worker: settings, Redis, the booking backend, the sender, the receptionist.
 
-RQ's default Worker forks a work horse per job. Connections inherited across a fork are unsafe,
-so resources are created on first use in each process (checked by pid): one HTTP client, one Redis
-pool and one backend per process, never one per request. What is safe to share (the morphology
-dictionaries, the lexicon, dateparser's language data) is loaded once in the parent: ``warm_up``.
+Each worker process is forked from the worker's main process and runs its jobs itself
+(``flush_worker``). Connections inherited across a fork are unsafe, so resources are created in each
+process (checked by pid) before its first job and kept for every job after it: one HTTP client, one
+Redis pool and one backend per process, never one per job or request. What is safe to share (the
+modules, the morphology dictionaries, the lexicon, dateparser's language data) is loaded once in the
+main process: ``warm_up``.
 """
 
 from __future__ import annotations
 
 import os
 from functools import partial
-
-from rq import Queue
 
 from services.worker.pipeline import WorkerDeps
 from services.worker.receptionist.agent import Receptionist
@@ -20,11 +20,10 @@ from services.worker.receptionist.providers.factory import build_provider
 from services.worker.sender import ApiSender
 from services.worker.settings import WorkerSettings
 from shared.alerts import ai_fallback_recorder
-from shared.batching import BatchStore
+from shared.batching import BatchStore, FlushSchedule
 from shared.booking.factory import build_backend
 from shared.config import load_settings
 from shared.conversations import ConversationStore
-from shared.queueing import inbound_queue, schedule_flush
 from shared.redis_client import sync_client
 from shared.visits.own import OwnChanges
 
@@ -34,7 +33,6 @@ _deps_pid: int | None = None
 
 def build_deps(settings: WorkerSettings) -> WorkerDeps:
     client = sync_client(settings.redis_url)
-    queue = inbound_queue(client, settings.company_id)
     backend = build_backend(settings)
     provider, embedded = build_provider(settings)
     return WorkerDeps(
@@ -52,12 +50,14 @@ def build_deps(settings: WorkerSettings) -> WorkerDeps:
         ),
         memory=MemoryStore(client),
         conversations=ConversationStore(settings.conversations_db),
-        reschedule=partial(_reschedule, queue, settings.job_timeout_seconds),
+        reschedule=partial(_reschedule, FlushSchedule(client, settings.company_id)),
     )
 
 
-def _reschedule(queue: Queue, timeout: int, company_id: str, chat: str, delay_seconds: float) -> None:
-    schedule_flush(queue, company_id, chat, delay_seconds, timeout)
+def _reschedule(schedule: FlushSchedule, company_id: str, chat: str, delay_seconds: float) -> None:
+    if company_id != schedule.company_id:
+        raise ValueError(f"company {company_id} is not this worker's ({schedule.company_id})")
+    schedule.schedule(chat, delay_seconds)
 
 
 def current_deps() -> WorkerDeps:

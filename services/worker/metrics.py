@@ -1,15 +1,17 @@
-"""The worker's metrics port: what every process of the worker counted, the forked work horses' included.
+"""The worker's metrics port: what every process of the worker counted, each worker process's included.
 
-RQ forks a work horse per job, and what a horse counts in its own memory dies with it. So the worker runs
+The worker's main process runs no jobs; its WORKER_PROCESSES forked processes do, and what a process
+counts in its own memory is out of the port's reach (and dies with it). So the worker runs
 prometheus-client's multiprocess mode: every process writes its values to files under
 ``PROMETHEUS_MULTIPROC_DIR`` (supervisord and the tests set it; prometheus-client reads it when it is
 imported), and this port adds the files up when Prometheus scrapes.
 
-* The directory is wiped when the worker starts: the files of an earlier run would otherwise be added
-  to this one's, and a restart looks like a counter reset to Prometheus anyway.
-* Each job leaves files behind (one horse, one pid). Each scrape folds the files of processes that have
-  exited into one archive per type (their sums, which is all Prometheus sees of them), so a scrape reads
-  a few files, not one per job the worker ever ran.
+* The directory is wiped when the worker's main process starts, before it forks any worker process: the
+  files of an earlier run would otherwise be added to this one's, and a restart looks like a counter
+  reset to Prometheus anyway.
+* A worker process that exits (killed, restarted by the pool) leaves its files behind (one pid, one file
+  per type). Each scrape folds the files of processes that have exited into one archive per type (their
+  sums, which is all Prometheus sees of them), so a scrape reads a few files however many have come and gone.
 * Bound to ``WORKER_METRICS_HOST`` (127.0.0.1 by default), without a key, like the api's and the
   gateway's ``/metrics``: docs/operations.md, "Metrics".
 """
@@ -62,7 +64,7 @@ def _exited(pid: int) -> bool:
         return True
     except PermissionError:
         return False
-    return False  # alive, or a horse RQ has not reaped yet: folded at a later scrape
+    return False  # alive, or a process the pool has not reaped yet: folded at a later scrape
 
 
 def compact(directory: Path) -> int:
@@ -121,7 +123,7 @@ def serve_metrics(host: str, port: int) -> bool:
         return False
     if directory is None:
         log.warning(
-            "Worker metrics port not started: without PROMETHEUS_MULTIPROC_DIR what the work horses count is lost"
+            "Worker metrics port not started: without PROMETHEUS_MULTIPROC_DIR what the worker processes count is lost"
             " (supervisord and the tests set it)"
         )
         return False
@@ -132,8 +134,8 @@ def serve_metrics(host: str, port: int) -> bool:
     except OSError as error:
         log.error("Worker metrics port not started", host=host, port=port, error=str(error))
         return False
-    # A work horse (and RQ's scheduler) is a fork of this process: without this it would hold the
-    # listening socket open, and a worker restarted while an orphaned horse still runs could not bind it.
+    # Every worker process is a fork of this one: without this it would hold the listening socket open, and
+    # a worker restarted while an orphaned process still finishes its job could not bind it.
     os.register_at_fork(after_in_child=server.socket.close)
     log.info("Worker metrics served", url=f"http://{host}:{port}/metrics", directory=str(directory))
     return True

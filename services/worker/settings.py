@@ -36,6 +36,8 @@ class WorkerSettings(ReminderSettings):
     worker_metrics_host: str = Field("127.0.0.1", alias="WORKER_METRICS_HOST")
     worker_metrics_port: int = Field(9102, ge=0, le=65535, alias="WORKER_METRICS_PORT")
     """Prometheus scrapes the worker here (services/worker/metrics.py); 0 turns the port off."""
+    worker_processes: int = Field(3, ge=1, le=32, alias="WORKER_PROCESSES")
+    """Worker processes forked from the worker's warmed main process; each answers one chat at a time."""
     chat_lock_ttl_seconds: float = Field(30.0, ge=3, le=300, alias="CHAT_LOCK_TTL_SECONDS")
     """How long a killed execution keeps its chat locked; a live one renews the lock every third of it."""
     job_retry_intervals_seconds: Annotated[tuple[int, ...], NoDecode] = Field(

@@ -44,7 +44,8 @@ def buffered(client: redis.Redis, chat: str = CLIENT) -> list[InboundMessage]:
 
 
 def scheduled_flushes(client: redis.Redis) -> int:
-    return int(client.zcard(f"rq:scheduled:{redis_keys.inbound_queue_name('962302')}"))
+    """Chats due for a flush: the worker's dispatcher turns each into an RQ job when its time comes."""
+    return int(client.zcard(redis_keys.due_chats("962302")))
 
 
 def test_the_batched_form_is_stored_for_the_worker_with_a_flush_scheduled(

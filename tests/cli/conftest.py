@@ -84,7 +84,7 @@ def fake_service() -> Iterator[Callable[[], FakeService]]:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = _serve
+            do_GET = do_POST = do_DELETE = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -271,7 +271,9 @@ PAUSED = {
 
 def test_conversations_lists_chats_with_their_state(cli: Cli, fake_service: Fake) -> None:
     api = fake_service()
-    api.on("GET", "/api/conversations", (200, {"success": True, "conversations": [SUMMARY, PAUSED]}))
+    # Ages are relative to the moment the command runs, not to when this module was imported.
+    two_minutes_ago = {**SUMMARY, "lastAt": int(time.time() * 1000) - 120_000}
+    api.on("GET", "/api/conversations", (200, {"success": True, "conversations": [two_minutes_ago, PAUSED]}))
     result = cli("--api-url", api.url, "conversations", "--limit", "7", env={"API_KEY": API_KEY})
     assert result.exit_code == 0, result.output
     header, first, second = result.stdout.splitlines()
@@ -353,6 +355,22 @@ def test_takeover_and_release_post_to_the_chat(cli: Cli, fake_service: Fake) -> 
     assert released.stdout == "the AI answers +79001112233 again\n"
     assert [r.body for r in api.requests] == [{"minutes": 30}, {}, None]
     assert default.exit_code == 0
+
+
+def test_forget_deletes_the_chat_through_the_api_after_asking(cli: Cli, fake_service: Fake) -> None:
+    api = fake_service()
+    api.on(
+        "DELETE",
+        "/api/conversations/79001112233",
+        (200, {"success": True, "phone": "79001112233", "messagesDeleted": 12, "memoryKeysDeleted": 3}),
+    )
+    declined = cli("--api-url", api.url, "forget", "79001112233", input="n\n")
+    assert declined.exit_code == 1
+    assert api.requests == []
+    forgotten = cli("--api-url", api.url, "forget", "79001112233", "--yes")
+    assert forgotten.exit_code == 0, forgotten.output
+    assert forgotten.stdout == "forgot +79001112233: 12 messages, 3 memory keys\n"
+    assert [(r.method, r.path) for r in api.requests] == [("DELETE", "/api/conversations/79001112233")]
 
 
 def test_bookings_lists_a_clients_bookings(cli: Cli, fake_service: Fake) -> None:

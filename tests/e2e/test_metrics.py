@@ -65,15 +65,15 @@ def test_one_message_moves_the_metrics_of_all_three_services(make_stack: Callabl
     assert api.value("ai_admin_queue_depth", state="queued") == 0
     assert api.value("ai_admin_queue_failed_jobs") == 0
 
-    # Counted inside the work horse RQ forked for the job; the worker's main process never runs a turn,
-    # so these are only here if the horse's values reached the port through PROMETHEUS_MULTIPROC_DIR.
+    # Counted inside one of the worker processes; the worker's main process (which serves the port) never
+    # runs a turn, so these are only here if that process's values reached the port through PROMETHEUS_MULTIPROC_DIR.
     worker = scrape(stack.worker_metrics_url)
     assert worker.value("ai_admin_ai_turns_total", provider="embedded", outcome="answered") == 1
     assert worker.value("ai_admin_ai_turn_seconds_count", provider="embedded") == 1
     assert worker.value("ai_admin_booking_backend_calls_total", backend="local", status="ok") >= 1
     assert "ai_admin_bookings_total" not in worker.names()  # a price question books nothing
 
-    # Scraped again after the horse's files were folded into the archive: nothing lost, nothing doubled.
+    # Scraped again (the files of any process that has exited are folded into the archive): nothing lost or doubled.
     again = scrape(stack.worker_metrics_url)
     assert again.value("ai_admin_ai_turns_total") == 1
     assert again.value("ai_admin_booking_backend_calls_total") == worker.value("ai_admin_booking_backend_calls_total")

@@ -33,13 +33,29 @@ def test_a_message_injected_into_the_simulator_gets_its_reply_in_the_outbox(make
         ("api", "Message queued for the worker"),
         ("worker", "Processing message"),
     ):
-        lines = [
-            json.loads(line)
-            for line in (stack.root / "log" / f"{service}.json.log").read_text().splitlines()
-            if message_id in line
-        ]
+        lines = [json.loads(line) for line in stack.log_lines(service) if message_id in line]
         assert any(line["event"] == phrase for line in lines), f"{service} never logged {phrase!r}"
         assert all(line.get("company_id") == "962302" for line in lines if line["event"] == phrase)
+
+
+def test_the_gateways_message_sent_line_carries_the_batch_and_message_the_worker_logged(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack()
+    stack.start()
+    message_id = stack.client_writes(CLIENT, "Сколько стоит маникюр?")
+    wait_for(lambda: stack.outbox(CLIENT), 60, "a reply in the simulator's outbox")
+
+    def lines(service: str, event: str) -> list[dict[str, object]]:
+        return [entry for entry in map(json.loads, stack.log_lines(service)) if entry["event"] == event]
+
+    processing = next(line for line in lines("worker", "Processing message") if line.get("message_id") == message_id)
+    sent = wait_for(lambda: lines("wa-gateway", "Message sent"), 30, "the gateway's 'Message sent' line")
+    # One grep for the batch id (or the client's message id) reaches the gateway's line for the reply.
+    assert sent[0]["batch_id"] == processing["batch_id"]
+    assert sent[0]["message_id"] == message_id
+    assert sent[0]["author"] == "bot"
+    assert sent[0]["wa_message_id"] == stack.outbox(CLIENT)[0]["id"]
 
 
 def test_every_service_reports_healthy_once_the_stack_is_up(make_stack: Callable[..., Stack]) -> None:
@@ -70,7 +86,7 @@ def test_with_secrets_set_the_gateway_signs_and_the_worker_authenticates(make_st
     wait_for(lambda: stack.outbox(CLIENT), 60, "a reply in the simulator's outbox")
     for service in ("wa-gateway", "api", "worker"):
         assert "k" * 32 not in stack.services[service].output()
-        assert "w" * 32 not in (stack.root / "log" / f"{service}.json.log").read_text()
+        assert "w" * 32 not in "\n".join(stack.log_lines(service))
 
 
 def test_a_clients_reaction_reaches_the_api_and_is_not_answered(make_stack: Callable[..., Stack]) -> None:

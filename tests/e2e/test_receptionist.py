@@ -187,14 +187,14 @@ def test_a_worker_killed_between_the_backends_created_and_the_reply_leaves_one_b
 
     worker.start()
     stack.wait_ready("worker")
-    # RQ finds the killed job abandoned and runs it again once the dead work horse's chat lock expires (30 s).
+    # RQ finds the killed job abandoned and runs it again once the dead process's chat lock expires (30 s).
     wait_for(lambda: "Вы записаны" in texts(stack.outbox(phone)), 120, "the confirmation after the retry")
     wait_for(stack.at_rest, 60, "every job to finish, the abandoned one included")
     assert len(standin.records(phone=phone)) == 1
     assert texts(stack.outbox(phone)).count("Вы записаны") == 1
     posts = [entry for entry in standin.requests if entry.method == "POST" and entry.path.startswith("book_record")]
     assert len(posts) == 1, "the retry found the booking instead of booking again"
-    worker_log = (stack.root / "log" / "worker.json.log").read_text()
+    worker_log = "\n".join(stack.log_lines("worker"))
     assert "Booking from an earlier attempt of this turn found; not booking again" in worker_log
 
 

@@ -9,6 +9,8 @@ running is left that could still send a second copy.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Callable
 from functools import partial
@@ -16,18 +18,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
+from rq import Worker
 
+from shared.queueing import inbound_queue
 from tests.support.redis_server import RedisServer
 from tests.support.replies import answered_once
-from tests.support.services import QUICK_ABANDON, QUICK_TAKEOVER, Stack
+from tests.support.services import QUICK_ABANDON, QUICK_TAKEOVER, Stack, running
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def processing_lines(stack: Stack) -> list[dict[str, object]]:
-    log = stack.root / "log" / "worker.json.log"
-    return [json.loads(line) for line in log.read_text().splitlines() if '"Processing message"' in line]
+    return [json.loads(line) for line in stack.log_lines("worker") if '"Processing message"' in line]
 
 
 def test_messages_that_arrive_while_the_api_is_down_are_kept_through_failed_deliveries_and_all_answered_once(
@@ -54,7 +58,23 @@ def test_messages_that_arrive_while_the_api_is_down_are_kept_through_failed_deli
     assert all(answered_once(stack, phone) for phone in phones)
 
 
-@pytest.mark.parametrize("how", ["worker and work horse", "worker only"])
+def pid_answering(stack: Stack, phone: str) -> int:
+    """The worker process running the job that is answering ``phone`` (from RQ: whose execution it is)."""
+    job_id = next(line["job_id"] for line in reversed(processing_lines(stack)) if line.get("chat") == phone)
+    client = redis.Redis.from_url(stack.redis_url)
+    try:
+        queue = inbound_queue(client, "962302")
+        workers = Worker.all(connection=client, queue=queue)
+        busy = [worker.pid for worker in workers if any(e.job_id == job_id for e in worker.get_current_executions())]
+    finally:
+        client.close()
+    assert len(busy) == 1 and busy[0] is not None, f"job {job_id} runs in {busy}"
+    return busy[0]
+
+
+@pytest.mark.parametrize(
+    "how", ["the worker and its processes", "the worker's main process only", "the answering process"]
+)
 def test_a_worker_killed_in_the_middle_of_a_job_answers_the_batch_exactly_once(
     make_stack: Callable[..., Stack], how: str
 ) -> None:
@@ -67,18 +87,26 @@ def test_a_worker_killed_in_the_middle_of_a_job_answers_the_batch_exactly_once(
 
     wait_for(lambda: len(stack.outbox(phone)) == 1, 60, "the first part of the reply")
     worker = stack.services["worker"]
-    if how == "worker only":
-        worker.kill_main_process_only()  # its orphaned work horse finishes the job by itself
-    else:
+    processes = stack.worker_processes()
+    if how == "the worker and its processes":
         worker.kill()  # the job dies half done; RQ finds it abandoned and runs it again
+    elif how == "the worker's main process only":
+        # The kernel sends its processes SIGTERM (the parent-death signal): the one answering finishes the job
+        # and exits, beside the worker started again below.
+        worker.kill_main_process_only()
+    else:
+        # The pool starts another process; RQ finds the job abandoned and any process runs it again.
+        os.kill(pid_answering(stack, phone), signal.SIGKILL)
     assert len(stack.outbox(phone)) == 1
 
-    worker.start()
-    stack.wait_ready("worker")
-    # A killed work horse leaves its chat lock to expire (30 s) before the retry may answer the chat.
+    if how != "the answering process":
+        worker.start()
+        stack.wait_ready("worker")
+    # A killed process leaves its chat lock to expire (CHAT_LOCK_TTL_SECONDS) before the retry may answer the chat.
     wait_for(lambda: answered_once(stack, phone), 120, "the rest of the reply")
-    # The orphaned work horse, or RQ's retry of the abandoned job, has had every chance to send again.
+    # The orphaned process, or RQ's retry of the abandoned job, has had every chance to send again.
     wait_for(stack.at_rest, 60, "every job to finish, the abandoned one included")
+    wait_for(lambda: not any(running(pid) for pid in processes - stack.worker_processes()), 60, "orphans to exit")
     assert answered_once(stack, phone)
 
 

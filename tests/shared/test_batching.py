@@ -6,7 +6,8 @@ import time
 
 import redis
 
-from shared.batching import BatchStore
+from shared import redis_keys
+from shared.batching import BatchStore, FlushSchedule
 from shared.wire import InboundMessage
 
 COMPANY = "962302"
@@ -18,11 +19,7 @@ def message(message_id: str, text: str = "hi") -> InboundMessage:
 
 
 def ingest(store: BatchStore, client: redis.Redis, *messages: InboundMessage) -> list[int]:
-    with client.pipeline(transaction=True) as pipe:
-        pipe.multi()
-        for item in messages:
-            store.ingest(pipe, COMPANY, item)
-        return list(pipe.execute())
+    return store.ingest(COMPANY, messages)
 
 
 def test_a_redelivered_message_id_is_stored_once(redis_client: redis.Redis) -> None:
@@ -72,3 +69,39 @@ def test_an_unfinished_batch_is_handed_out_again_with_the_same_id(redis_client: 
 def test_an_empty_chat_has_nothing_to_take(redis_client: redis.Redis) -> None:
     store = BatchStore(redis_client, idle_seconds=0, max_messages=10)
     assert store.take(COMPANY, CHAT).outcome == "empty"
+
+
+def test_an_ingest_makes_the_chat_due_after_the_batch_window(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, idle_seconds=30, max_messages=10)
+    schedule = FlushSchedule(redis_client, COMPANY)
+    ingest(store, redis_client, message("m1"))
+    due = schedule.due(10)
+    assert due.chats == []
+    assert due.next_in_ms is not None and 29_000 < due.next_in_ms <= 30_000
+    assert redis_client.llen(redis_keys.flush_wakeup(COMPANY)) == 1, "the dispatcher is woken"
+
+
+def test_a_duplicate_still_makes_its_chat_due(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, idle_seconds=0, max_messages=10)
+    schedule = FlushSchedule(redis_client, COMPANY)
+    ingest(store, redis_client, message("m1"))
+    redis_client.delete(redis_keys.due_chats(COMPANY))  # as if the answer to the first attempt was lost
+    assert ingest(store, redis_client, message("m1")) == [-1]
+    assert schedule.due(10).chats == [CHAT]
+
+
+def test_a_full_buffer_is_due_at_once_whatever_the_window(redis_client: redis.Redis) -> None:
+    store = BatchStore(redis_client, idle_seconds=600, max_messages=3)
+    schedule = FlushSchedule(redis_client, COMPANY)
+    ingest(store, redis_client, *(message(f"m{i}") for i in range(3)))
+    assert schedule.due(10).chats == [CHAT]
+
+
+def test_rescheduling_replaces_a_chats_due_time_and_wakes_the_dispatcher_once(redis_client: redis.Redis) -> None:
+    schedule = FlushSchedule(redis_client, COMPANY)
+    schedule.schedule(CHAT, 0)
+    schedule.schedule(CHAT, 60)
+    assert schedule.due(10).chats == []
+    schedule.schedule("79007654321", 0)
+    assert schedule.due(10).chats == ["79007654321"]
+    assert redis_client.llen(redis_keys.flush_wakeup(COMPANY)) == 1, "the wakeup list never grows"

@@ -121,13 +121,15 @@ class TurnHarness:
 
     def batch(self, phone: str, messages: list[str], push_name: str | None = None) -> Batch:
         """The client's messages through the real ingest and take, as the api and the worker do it."""
-        with self.redis.pipeline(transaction=True) as pipe:
-            for text in messages:
-                message_id = f"3EB0{uuid.uuid4().hex[:16].upper()}"
-                self.batches.ingest(
-                    pipe, COMPANY, InboundMessage(from_=phone, message=text, message_id=message_id, push_name=push_name)
+        self.batches.ingest(
+            COMPANY,
+            [
+                InboundMessage(
+                    from_=phone, message=text, message_id=f"3EB0{uuid.uuid4().hex[:16].upper()}", push_name=push_name
                 )
-            pipe.execute()
+                for text in messages
+            ],
+        )
         taken = self.batches.take(COMPANY, phone)
         assert taken.batch is not None, f"no batch for {phone}: {taken.outcome}"
         return taken.batch

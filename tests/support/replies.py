@@ -14,11 +14,8 @@ from tests.support.services import Stack
 
 def answered_batches(stack: Stack, phone: str) -> dict[str, dict[str, Any]]:
     """batch_id -> its "Batch answered" line, for one chat (a retried batch counts once)."""
-    log = stack.root / "log" / "worker.json.log"
-    if not log.exists():
-        return {}
     found: dict[str, dict[str, Any]] = {}
-    for line in log.read_text().splitlines():
+    for line in stack.log_lines("worker"):
         if '"Batch answered"' not in line:
             continue
         entry = json.loads(line)

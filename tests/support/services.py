@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import redis
 
+from shared import redis_keys
 from shared.queueing import inbound_queue, notices_queue
 from tests.support.ports import free_port
 from tests.support.waiting import wait_for
@@ -76,13 +77,13 @@ class ServiceProcess:
 
     def signal(self, signum: int) -> None:
         if self.process is not None and self.process.poll() is None:
-            # The whole process group, as supervisord's killasgroup does (RQ work horses included).
+            # The whole process group, as supervisord's stopasgroup does (the worker's processes included).
             os.killpg(self.process.pid, signum)
 
     def kill(self) -> None:
         """SIGKILL the process and every descendant: a crash (or the OOM killer), not a shutdown.
 
-        RQ puts each work horse in a session of its own, so a process-group kill would miss it.
+        Every descendant, not the process group: a process that put itself in a group of its own would be missed.
         """
         if self.process is None:
             return
@@ -157,7 +158,7 @@ class Stack:
         env.update(self.overrides)
         for name in MODULES:
             self.services[name] = ServiceProcess(name, dict(env), self.root / "out" / f"{name}.out", self.root)
-        # As supervisord does: only the worker (its forked work horses) counts through files.
+        # As supervisord does: only the worker (its forked worker processes) counts through files.
         worker_metrics = {
             "PROMETHEUS_MULTIPROC_DIR": str(self.root / "metrics"),
             "WORKER_METRICS_PORT": str(self.worker_metrics_port),
@@ -232,6 +233,21 @@ class Stack:
         for service in self.services.values():
             service.stop()
 
+    def worker_processes(self) -> set[int]:
+        """The live worker processes the worker's main process forked (WORKER_PROCESSES of them once started)."""
+        main = self.services["worker"].process
+        if main is None or main.poll() is not None:
+            return set()
+        return {pid for pid in descendants(main.pid) if running(pid)}
+
+    def log_lines(self, service: str) -> list[str]:
+        """The service's JSON log lines: the worker's are in one file per process (worker.json.log for the
+        pool's main process, worker-<n>.json.log for each worker process)."""
+        lines: list[str] = []
+        for path in sorted((self.root / "log").glob(f"{service}*.json.log")):
+            lines.extend(path.read_text(errors="replace").splitlines())
+        return lines
+
     # --- the simulator: what a client writes, and what WhatsApp received ---
 
     def client_writes(self, phone: str, text: str, message_id: str | None = None, push_name: str | None = None) -> str:
@@ -265,13 +281,15 @@ class Stack:
 
     def at_rest(self) -> bool:
         """Nothing is left that could still reach a client: the gateway has forwarded its whole journal,
-        and the worker's queue has no job waiting, scheduled or running (an abandoned job counts as
-        running until RQ retries it). What hasn't been sent by now never will be."""
+        no chat is due for a flush, and the worker's queues have no job waiting, scheduled or running
+        (an abandoned job counts as running until RQ retries it). What hasn't been sent by now never will be."""
         if self.gateway_health()["journal"]["backlog"]:
             return False
         client = redis.Redis.from_url(self.redis_url)
         try:
             company_id = self.services["worker"].env.get("COMPANY_ID", "962302")
+            if client.zcard(redis_keys.due_chats(company_id)):
+                return False  # a chat waits for its batch window or for the dispatcher
             return not any(
                 client.llen(queue.key)
                 or client.llen(queue.intermediate_queue_key)
@@ -281,6 +299,15 @@ class Stack:
             )
         finally:
             client.close()
+
+
+def running(pid: int) -> bool:
+    """Alive: a zombie has exited, its parent just hasn't reaped it yet."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def descendants(pid: int) -> list[int]:

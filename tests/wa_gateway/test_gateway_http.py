@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 import redis
 
+from shared.redis_keys import gateway_lease
+from shared.wire import LeaseHolder
 from tests.support.services import Stack
 from tests.support.waiting import wait_for
 
@@ -160,3 +163,20 @@ def test_qr_endpoints_say_why_there_is_no_qr_and_pairing_by_code_needs_neonize(g
 def test_typing_indicator_is_accepted_while_connected(gateway: Stack) -> None:
     assert post(gateway, "/typing", {"phone": CLIENT, "state": "composing"}).status_code == 200
     assert post(gateway, "/typing", {"phone": CLIENT, "state": "dancing"}).status_code == 400
+
+
+def test_a_standby_gateway_says_the_qr_is_shown_by_the_process_that_owns_the_number(
+    make_stack: Callable[..., Stack], redis_client: redis.Redis
+) -> None:
+    holder = LeaseHolder(instance="the-owner", url="http://127.0.0.1:9", process="elsewhere:1", since=time.time())
+    redis_client.set(gateway_lease("962302"), holder.to_json(), px=60_000)
+    stack = make_stack()
+    stack.start("wa-gateway")
+    wait_for(lambda: stack.gateway_health()["status"] == "standby", 10, "the gateway to stand by")
+    response = httpx.get(stack.gateway_url + "/qr", timeout=10)
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert "standby" in error
+    assert "elsewhere:1" in error
+    assert "the process that owns the number" in error
+    assert "/reconnect" not in error

@@ -15,6 +15,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 
 from tests.support.services import Stack
@@ -75,3 +76,37 @@ def test_an_offline_gateway_stays_up_reports_why_retries_with_backoff_and_stops_
     assert returncode in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in gateway.output()
     assert "Traceback" not in gateway.output()
+
+
+def test_pairing_on_an_offline_gateway_says_whatsapp_is_unreachable_and_what_to_check(
+    make_stack: Callable[..., Stack], refusing_proxy: str
+) -> None:
+    stack = make_stack(
+        WA_TRANSPORT="neonize",
+        WA_RECONNECT_MIN_SECONDS="1",
+        WA_RECONNECT_MAX_SECONDS="3",
+        HTTPS_PROXY=refusing_proxy,
+        https_proxy=refusing_proxy,
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    stack.start("wa-gateway")
+    wait_for(lambda: stack.gateway_health()["metrics"]["failedReconnects"] >= 1, 60, "a failed connection attempt")
+
+    answers = [httpx.get(f"{stack.gateway_url}{path}", timeout=10) for path in ("/qr", "/qr.txt")]
+    # Validated first: a bad phone is still a 400 that names it.
+    assert httpx.post(f"{stack.gateway_url}/pair", json={"phone": "12"}, timeout=30).status_code == 400
+    answers.append(httpx.post(f"{stack.gateway_url}/pair", json={"phone": "79001234567"}, timeout=30))
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        error = answer.json()["error"]
+        assert error.startswith("WhatsApp is unreachable from this machine"), error
+        for what_to_check in ("network", "proxy", "firewall", "web.whatsapp.com", "g.whatsapp.net"):
+            assert what_to_check in error
+        assert "proxyconnect" in error  # the failure itself, as whatsmeow reported it
+        assert "reconnect" not in error.lower()  # the advice that could not help
+
+    # The text-only gateway needs no ffmpeg; neonize's warning about it at every connect is noise.
+    output = stack.services["wa-gateway"].output()
+    assert "Connecting to WhatsApp" in output
+    assert "ffmpeg" not in output.lower()

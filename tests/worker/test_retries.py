@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import redis
-from rq.job import Job
-from rq.serializers import JSONSerializer
 
+from shared import redis_keys
+from shared.batching import FlushSchedule
 from shared.queueing import inbound_queue
 from tests.support.replies import answered_once
 from tests.support.services import Stack
@@ -62,14 +62,19 @@ def test_a_batch_outlives_its_retries_when_not_even_the_apology_can_be_sent(
     # The stack's retries wait 1 s each (JOB_RETRY_INTERVALS); then the apology fails too and the batch
     # must be kept, not dropped.
     wait_for(lambda: "the batch is kept and tried again" in worker.output(), 60, "the last attempt to give up")
-    scheduled = inbound_queue(redis_client, "962302").scheduled_job_registry
-    [kept] = wait_for(scheduled.get_job_ids, 10, "a flush scheduled for the kept batch")
-    assert timedelta(seconds=50) < scheduled.get_scheduled_time(kept) - datetime.now(UTC) <= timedelta(seconds=60)
+    due = redis_keys.due_chats("962302")
+
+    def kept_due_in() -> float | None:
+        score = redis_client.zscore(due, CLIENT)
+        return None if score is None else score / 1000 - time.time()
+
+    due_in = wait_for(kept_due_in, 10, "a flush scheduled for the kept batch")
+    assert 50 < due_in <= 60
 
     stack.start("wa-gateway")
     wait_for(lambda: stack.gateway_health()["connected"], 30, "the gateway to connect")
     # Rather than wait out the minute, the test makes the kept batch's flush due now; the worker's own
-    # scheduler runs it.
-    scheduled.schedule(Job.fetch(kept, connection=redis_client, serializer=JSONSerializer), datetime.now(UTC))
+    # dispatcher runs it.
+    FlushSchedule(redis_client, "962302").schedule(CLIENT, 0)
     replies = wait_for(lambda: stack.outbox(CLIENT), 60, "the kept batch to be answered")
     assert replies[0]["kind"] == "text"

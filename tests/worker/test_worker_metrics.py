@@ -31,7 +31,7 @@ def test_importing_the_worker_opens_no_metric_file(tmp_path: Path) -> None:
 def test_folding_the_files_of_exited_processes_keeps_every_sum(tmp_path: Path) -> None:
     directory = tmp_path / "metrics"
     wipe(directory)
-    # Three "work horses", each a process that counts and exits, as RQ's do.
+    # Three worker processes, each counting and then exiting (killed, or replaced by the pool).
     for provider, turns in (("embedded", 2), ("openai", 1), ("embedded", 3)):
         run_python(
             "from shared.metrics import AI_TURNS, AI_TURN_SECONDS\n"
@@ -57,7 +57,7 @@ def test_folding_the_files_of_exited_processes_keeps_every_sum(tmp_path: Path) -
     assert samples[("ai_admin_ai_turn_seconds_count", embedded)] == 2
     assert samples[("ai_admin_ai_turn_seconds_bucket", tuple(sorted((*embedded, ("le", "0.25")))))] == 2
 
-    # A later horse adds to the archive rather than replacing it.
+    # A later process adds to the archive rather than replacing it.
     run_python("from shared.metrics import AI_TURNS\nAI_TURNS.labels('openai', 'answered').inc()\n", directory)
     assert compact(directory) == 1
     again = [

@@ -14,16 +14,16 @@ from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 
-from services.worker.__main__ import FlushWorker, free_a_dead_schedulers_lock
-from shared.queueing import inbound_queue, paced_job_class, schedule_flush
+from services.worker.flush_worker import FlushWorker, free_a_dead_schedulers_lock
+from shared.queueing import enqueue_flush, inbound_queue, paced_job_class
 from tests.support.waiting import wait_for
 
 COMPANY = "962302"
 
 
 def test_each_retry_waits_the_workers_pause_not_the_one_stamped_on_the_job(redis_client: redis.Redis) -> None:
-    # Created as the api creates it, with the production pauses (5, 15, 30) stamped on the job.
-    schedule_flush(inbound_queue(redis_client, COMPANY), COMPANY, "79001112233", 0, 150)
+    # Created as the dispatcher creates it, with the production pauses (5, 15, 30) stamped on the job.
+    enqueue_flush(inbound_queue(redis_client, COMPANY), COMPANY, "79001112233", 150)
     paced = paced_job_class([40, 400, 4000])
     queue = inbound_queue(redis_client, COMPANY, job_class=paced)
     job = queue.jobs[0]

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.api.deps import ApiState, StateDep
-from services.api.ingest import ingest
 from shared.errors import InvalidPhone, NotAuthenticated
 from shared.http import parse_body
 from shared.logging import bound, get_logger
@@ -90,16 +89,7 @@ async def _receive_messages(request: Request, state: ApiState) -> dict[str, Any]
     webhook = parse_body(body, parse_webhook)
     company_id = served_company(webhook.company_id, state.settings.company_id)
     messages = _with_chats(webhook.messages, state.settings.default_region)
-    result = await state.redis_pool.run(
-        ingest,
-        state.redis,
-        state.batches,
-        state.queue,
-        company_id,
-        messages,
-        state.settings.batch_idle_seconds,
-        state.settings.job_timeout_seconds,
-    )
+    result = await state.ingestor.ingest(company_id, messages)
     for message in result.added:
         with bound(company_id=company_id, chat=message.chat, message_id=message.message_id):
             log.info("Message queued for the worker")

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from services.wa_gateway.deps import GatewayDep, require_api_key
+from services.wa_gateway.reachability import unreachable_reason
+from shared.errors import WhatsAppNotConnected
 from shared.http import error_response
 from shared.logging import get_logger
 from shared.phones import normalize_phone
@@ -20,9 +22,17 @@ router = APIRouter(dependencies=[Depends(require_api_key)])
 
 
 def _no_qr(gateway: GatewayDep) -> JSONResponse:
-    status = gateway.session.state.status
-    hint = "already connected" if status is SessionStatus.CONNECTED else "POST /reconnect to start a new pairing"
-    return error_response(404, f"no QR code to show (status: {status}); {hint}")
+    state = gateway.session.state
+    unreachable = unreachable_reason(state)
+    if unreachable is not None:  # "reconnect" can't help: nothing gets through to WhatsApp
+        return error_response(WhatsAppNotConnected.http_status, unreachable)
+    if state.status is SessionStatus.CONNECTED:
+        hint = "already connected"
+    elif state.status is SessionStatus.STANDBY:
+        hint = f"this gateway is on standby ({state.reason}); the process that owns the number shows it"
+    else:
+        hint = "POST /reconnect to start a new pairing"
+    return error_response(404, f"no QR code to show (status: {state.status}); {hint}")
 
 
 @router.get("/qr", response_model=None)

@@ -49,6 +49,13 @@ class OpenAICompatibleProvider:
             max_retries=0,  # retried in _complete, within the turn's deadline
         )
 
+    def preload(self) -> None:
+        """Load what the SDK otherwise loads on its first request (the chat resource, the modules that send and
+        parse), without sending one: the worker's main process calls this so the forked processes share it."""
+        _ = self._client.chat.completions  # a lazily loaded resource: touching it loads it
+        import jiter  # noqa: F401, PLC0415 - the SDK's response parser, imported on the first answer
+        import openai.pagination  # noqa: F401, PLC0415
+
     def respond(self, turn: Turn) -> str:
         try:
             bookings = turn.executor.backend.client_bookings(turn.phone)

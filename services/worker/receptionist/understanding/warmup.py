@@ -1,4 +1,4 @@
-"""Load what understanding needs before RQ forks, so every work horse starts with it in memory."""
+"""Load what understanding needs before the worker forks its processes, so every one shares it in memory."""
 
 from __future__ import annotations
 
