@@ -220,9 +220,8 @@ class Stack:
         assert service.running, f"{name} exited:\n{service.output()[-3000:]}"
 
     def log(self, name: str) -> str:
-        """A service's JSON log (LOG_DIR/<name>.json.log): one JSON object a line."""
-        path = self.root / "log" / f"{name}.json.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        """A service's JSON log, one JSON object a line (every worker process's, for the worker)."""
+        return "\n".join(self.log_lines(name))
 
     def restart(self, name: str) -> None:
         self.services[name].stop()
