@@ -45,7 +45,7 @@ redis-plan: install var ## use the Redis at REDIS_URL, or plan a project-local r
 	@$(REDIS_PLAN)
 
 run: redis-plan ## run the whole stack in the foreground (Ctrl-C stops it)
-	@echo "Starting wa-gateway, api and worker in the foreground (Ctrl-C stops everything)."
+	@echo "Starting wa-gateway, api, worker and scheduler in the foreground (Ctrl-C stops everything)."
 	@echo "  health:  curl 127.0.0.1:$${WA_GATEWAY_PORT:-3003}/health    curl 127.0.0.1:$${API_PORT:-3000}/health"
 	@echo "  status:  $(SUPERVISORCTL) status        logs: make logs"
 	@exec $(SUPERVISOR) -n
@@ -81,8 +81,8 @@ restart: ## restart every program of the running stack
 status: ## each program's state (RUNNING, STARTING, FATAL...)
 	@$(SUPERVISORCTL) status
 
-logs: ## follow the three programs' console logs
-	@tail -n 50 -F var/log/wa-gateway.out.log var/log/api.out.log var/log/worker.out.log
+logs: ## follow the four programs' console logs
+	@tail -n 50 -F var/log/wa-gateway.out.log var/log/api.out.log var/log/worker.out.log var/log/scheduler.out.log
 
 # Talk to the running stack as a WhatsApp client (through the simulator): `make run` in another terminal first.
 chat: install ## talk to the running stack as a WhatsApp client, through the simulator

@@ -13,6 +13,8 @@
           ├── NotAuthenticated       a missing or wrong signature or API key             401
           ├── UnknownCompany         this deployment does not serve that company         404
           ├── UnknownConversation    no chat with that phone in the transcripts          404
+          ├── UnknownVisit           a calendar link's visit is gone or cancelled        404
+          ├── LinkExpired            a signed link past its expiry                       410
           ├── Unsupported            this deployment can't do that (e.g. pairing by code
           │                          on the simulator)                                   409
           ├── UpstreamRejected       a peer service refused the request (its 4xx)        the peer's 4xx
@@ -98,6 +100,18 @@ class UnknownConversation(PermanentError):
     """No chat with that phone has been stored (never written, or deleted after its retention)."""
 
     http_status: ClassVar[int] = 404
+
+
+class UnknownVisit(PermanentError):
+    """The visit a calendar link names is gone from the backend or no longer going to happen."""
+
+    http_status: ClassVar[int] = 404
+
+
+class LinkExpired(PermanentError):
+    """A signed link (the calendar's) whose time is up: a genuine one, so not a 401."""
+
+    http_status: ClassVar[int] = 410
 
 
 class Unsupported(PermanentError):

@@ -197,6 +197,14 @@ class BodyLimitMiddleware:
         await response(scope, receive, send)
 
 
+def parse_json_value(body: bytes) -> Any:
+    """Any JSON value; UnreadableBody when the body is not JSON."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise UnreadableBody("request body is not valid JSON") from None
+
+
 def parse_json_object(body: bytes) -> dict[str, Any]:
     """Parse a request body that must be a JSON object, raising InvalidInput otherwise."""
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import redis
 from rq import Queue, Retry
@@ -15,8 +15,14 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from shared import redis_keys
+from shared.reminders.notice import Notice
 
 FLUSH_JOB = "services.worker.tasks.flush_chat"
+NOTICE_JOB = "services.worker.tasks.send_notice"
+NOTICE_JOB_TIMEOUT_SECONDS = 120
+"""Reading the visit back from the backend, then one send (the send proxy waits up to 45 s)."""
+NOTICE_MARKER_KEPT = timedelta(days=2)
+"""The "queued once" marker outlives the moment a notice may be sent by this much."""
 
 SEND_ALLOWANCE_SECONDS = 60
 """Sending a turn's reply parts and reaction after the turn's own budget (TURN_TIMEOUT_SECONDS) is spent."""
@@ -87,3 +93,45 @@ def enqueue_flush(
         description=f"flush chat {chat} of company {company_id}",
     )
     queue.enqueue_job(job, pipeline=pipeline)
+
+
+def notices_queue(connection: redis.Redis, company_id: str, job_class: type[Job] = Job) -> Queue:
+    return Queue(
+        redis_keys.notices_queue_name(company_id),
+        connection=connection,
+        serializer=JSONSerializer,
+        job_class=job_class,
+    )
+
+
+def queue_notice_once(queue: Queue, notice: Notice, now: datetime) -> bool:
+    """Queue one job for ``notice`` unless it was ever queued; True when this call queued it.
+
+    The marker and the job are written in one transaction watched on the marker, so a scheduler killed
+    half way queued nothing (the next poll queues it), and two schedulers queue it once between them.
+    """
+    connection = queue.connection
+    marker = redis_keys.notice_planned(notice.company_id, notice.key)
+    kept = max(int((notice.expires_at - now + NOTICE_MARKER_KEPT).total_seconds()), 60)
+    job = queue.create_job(
+        NOTICE_JOB,
+        args=(notice.company_id, notice.model_dump(mode="json")),
+        job_id=notice.job_id,
+        timeout=NOTICE_JOB_TIMEOUT_SECONDS,
+        result_ttl=RESULT_TTL_SECONDS,
+        failure_ttl=FAILURE_TTL_SECONDS,
+        retry=Retry(max=len(RETRY_INTERVALS_SECONDS), interval=list(RETRY_INTERVALS_SECONDS)),
+        description=f"{notice.kind} for visit {notice.visit_id} at {notice.start.isoformat()}",
+    )
+    with connection.pipeline(transaction=True) as pipe:
+        try:
+            pipe.watch(marker)  # type: ignore[no-untyped-call]
+            if pipe.exists(marker):
+                return False
+            pipe.multi()
+            pipe.set(marker, notice.job_id, ex=kept)
+            queue.enqueue_job(job, pipeline=pipe)
+            pipe.execute()
+        except redis.WatchError:
+            return False
+    return True

@@ -203,3 +203,74 @@ def alert_lock(company_id: str) -> str:
 def alert_checks(company_id: str) -> str:
     """HASH {checks, checkedAt}: how many times the alert monitor has checked, and when it last did."""
     return _key("alerts", "checks", company_id)
+
+
+# --- reminders and notices of the salon's changes (shared/reminders, shared/visits, services/scheduler) ---
+
+
+def notices_queue_name(company_id: str) -> str:
+    """RQ queue of reminder and notice jobs, one job per message, filled by the scheduler.
+
+    Apart from the chats' queue, which the worker serves first: a client waiting for an answer comes before a
+    reminder that is due any time in its window.
+    """
+    return f"company-{company_id}-notices"
+
+
+VISIT_EXPECTATION_TTL_SECONDS = 2 * 24 * 3600
+"""Longer than the scheduler is expected to be down: past it, a change the receptionist made looks like the salon's."""
+REMINDER_CONTEXT_TTL_SECONDS = 24 * 3600
+HOOK_SEEN_TTL_SECONDS = 5 * 60
+"""The original's YClients webhook debouncer: the same event within five minutes is one event."""
+HOOK_INBOX_KEPT = 10_000
+"""A scheduler that is down for long can't make the inbox grow without bound: polling finds those changes too."""
+
+
+def visits(company_id: str) -> str:
+    """HASH visit id -> JSON: every upcoming visit as the scheduler last saw it (time, master, status, phone).
+
+    What a change is compared with: a visit the salon moved has another time here. Written by the scheduler only.
+    """
+    return _key("visits", company_id)
+
+
+def visits_cursor(company_id: str) -> str:
+    """JSON {since, baselineAt}: where the scheduler's change polling goes on from, and when it first looked."""
+    return _key("visits", "cursor", company_id)
+
+
+def visit_expectation(company_id: str, visit_id: int) -> str:
+    """JSON: the change the receptionist is about to make to a visit (its new time, or cancelled).
+
+    Written by the worker before it calls the backend, so the scheduler knows the change it then sees is the
+    client's own (they already have the reply) and sends no notice; deleted when the scheduler has seen it.
+    """
+    return _key("visits", "expected", company_id, visit_id)
+
+
+def notice_planned(company_id: str, notice_key: str) -> str:
+    """SET NX with a TTL past the visit: this reminder or notice has been queued once, never again."""
+    return _key("notices", "planned", company_id, notice_key)
+
+
+def reminder_context(company_id: str, chat: str) -> str:
+    """JSON: the last reminder sent to a chat (which visit, when), so a "да" within minutes confirms that visit.
+
+    The original's ``reminder_context:{phone}``, 24 hours; written by the worker after the reminder was sent.
+    """
+    return _key("reminder-context", company_id, chat)
+
+
+def yclients_hook_inbox(company_id: str) -> str:
+    """LIST of YClients record ids from the webhook (api) for the scheduler, which blocks on it between polls."""
+    return _key("yclients", "hooks", company_id)
+
+
+def yclients_hook_seen(company_id: str, digest: str) -> str:
+    """SET NX EX: this webhook event (by its body's hash) was taken in the last five minutes."""
+    return _key("yclients", "hook-seen", company_id, digest)
+
+
+def scheduler_lock(company_id: str) -> str:
+    """SET NX PX: the one scheduler that polls and queues reminders; another one started by mistake waits."""
+    return _key("scheduler", "lock", company_id)

@@ -38,6 +38,10 @@ CONVERSATIONS_PATH = "/api/conversations"
 CONVERSATION_PATH = "/api/conversations/{phone}"
 TAKEOVER_PATH = "/api/conversations/{phone}/takeover"
 RELEASE_PATH = "/api/conversations/{phone}/release"
+YCLIENTS_WEBHOOK_PATH = "/webhook/yclients"
+"""YClients' record webhooks (``hooks_settings``), keyed by ``?key=YCLIENTS_WEBHOOK_KEY``."""
+CALENDAR_PATH = "/api/calendar/{token}.ics"
+"""A visit as an ``.ics``, behind a signed, expiring token instead of the api key (clients open it)."""
 
 
 def session_send_path(company_id: str) -> str:

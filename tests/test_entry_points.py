@@ -16,7 +16,7 @@ from shared.redis_keys import gateway_lease
 from shared.wire import LeaseHolder
 from tests.support.services import REPO_ROOT, Stack
 
-MODULES = ("services.wa_gateway", "services.api", "services.worker")
+MODULES = ("services.wa_gateway", "services.api", "services.worker", "services.scheduler")
 
 
 @pytest.mark.parametrize("name", ["wa-gateway", "api"])

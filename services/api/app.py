@@ -12,7 +12,7 @@ from services.api.deps import ApiState
 from services.api.events import start_event_listener
 from services.api.ingest import Ingestor
 from services.api.monitor import AlertMonitor
-from services.api.routes import bookings, conversations, health, reactions, send, webhook
+from services.api.routes import bookings, calendar, conversations, health, reactions, send, webhook, yclients_webhook
 from services.api.routes import metrics as metrics_route
 from services.api.settings import ApiSettings
 from shared.blocking import BlockingPool
@@ -85,4 +85,6 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(reactions.router)
     app.include_router(bookings.router)
     app.include_router(conversations.router)
+    app.include_router(yclients_webhook.router)
+    app.include_router(calendar.router)
     return app

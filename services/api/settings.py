@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
-from shared.booking.settings import BookingSettings
 from shared.errors import ConfigurationError
+from shared.reminders.settings import ReminderSettings
 
 
-class ApiSettings(BookingSettings):
+class ApiSettings(ReminderSettings):
     wa_standalone: bool = Field(
         True, validation_alias=AliasChoices("WA_STANDALONE", "BAILEYS_STANDALONE"), alias="WA_STANDALONE"
     )

@@ -11,7 +11,7 @@ import redis
 import typer
 from typer.core import TyperGroup
 
-from services.cli import bookings, conversations, failed, messaging, pairing, status
+from services.cli import bookings, conversations, failed, messaging, pairing, status, visits
 from services.cli.context import Target
 from services.cli.errors import EXIT_PROBLEM, CliError
 
@@ -86,6 +86,7 @@ app.command()(conversations.release)
 app.command()(conversations.forget)
 app.command()(bookings.bookings)
 app.add_typer(failed.app, name="failed")
+app.add_typer(visits.app, name="visits")
 
 
 def main() -> None:

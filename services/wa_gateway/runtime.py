@@ -37,7 +37,9 @@ WEBHOOK_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 def build_transport(settings: GatewaySettings) -> Transport:
     if settings.wa_transport == "simulator":
-        return SimulatorTransport(settings.data_dir, settings.simulator_phone_number)
+        return SimulatorTransport(
+            settings.data_dir, settings.simulator_phone_number, settings.simulator_send_delay_seconds
+        )
     # Imported only when chosen: loading neonize loads its Go library.
     from services.wa_gateway.transport.neonize_options import NeonizeOptions  # noqa: PLC0415
     from services.wa_gateway.transport.neonize_transport import NeonizeTransport  # noqa: PLC0415

@@ -10,6 +10,8 @@ from shared.config import CommonSettings
 class GatewaySettings(CommonSettings):
     wa_transport: Literal["simulator", "neonize"] = Field("simulator", alias="WA_TRANSPORT")
     simulator_phone_number: str = Field("79990000000", alias="SIMULATOR_PHONE_NUMBER")
+    simulator_send_delay_seconds: float = Field(0.0, ge=0, le=60, alias="SIMULATOR_SEND_DELAY_SECONDS")
+    """Tests only: the simulated WhatsApp takes this long to accept a send (a worker can be killed meanwhile)."""
     forward_batch_size: int = Field(50, ge=1, le=500, alias="FORWARD_BATCH_SIZE")
     forward_retry_max_seconds: float = Field(30.0, gt=0, le=3600, alias="FORWARD_RETRY_MAX_SECONDS")
     reconnect_min_seconds: float = Field(5.0, gt=0, le=600, alias="WA_RECONNECT_MIN_SECONDS")

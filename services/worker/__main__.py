@@ -22,13 +22,14 @@ from services.worker.settings import WorkerSettings
 from shared.booking.factory import build_backend
 from shared.logging import get_logger
 from shared.process import exit_on_configuration_error, parse_command_line, prepare_process
-from shared.queueing import inbound_queue, paced_job_class
+from shared.queueing import inbound_queue, notices_queue, paced_job_class
 from shared.redis_client import sync_client
 
 SUMMARY = """\
-worker: an RQ worker for the company's queue. Once a chat has been quiet for BATCH_IDLE_SECONDS it
+worker: an RQ worker for the company's queues. Once a chat has been quiet for BATCH_IDLE_SECONDS it
 takes the chat's messages, the receptionist answers them against the booking backend, and the
-replies go to WhatsApp through the api's send proxy."""
+replies go to WhatsApp through the api's send proxy. It also sends the reminders and notices the
+scheduler queues (company-<COMPANY_ID>-notices)."""
 
 VARIABLES = (
     ("REDIS_URL", "the Redis holding the queue and the chats' buffers"),
@@ -52,13 +53,20 @@ def main() -> None:
     connection = sync_client(settings.redis_url)
     job_class = paced_job_class(settings.job_retry_intervals_seconds)
     queue = inbound_queue(connection, settings.company_id, job_class=job_class)
-    dead_scheduler = free_a_dead_schedulers_lock(connection, queue)
-    if dead_scheduler is not None:
-        log.warning("Took over the scheduler lock of a scheduler that died with its worker", scheduler=dead_scheduler)
+    notices = notices_queue(connection, settings.company_id, job_class=job_class)
+    for served in (queue, notices):
+        dead_scheduler = free_a_dead_schedulers_lock(connection, served)
+        if dead_scheduler is not None:
+            log.warning(
+                "Took over the scheduler lock of a scheduler that died with its worker",
+                scheduler=dead_scheduler,
+                queue=served.name,
+            )
     log.info(
         "worker started",
         company_id=settings.company_id,
         queue=queue.name,
+        notices_queue=notices.name,
         ai_provider=settings.ai_provider,
         booking_backend=settings.booking_backend,
         processes=settings.worker_processes,

@@ -25,6 +25,7 @@ from shared.booking.factory import build_backend
 from shared.config import load_settings
 from shared.conversations import ConversationStore
 from shared.redis_client import sync_client
+from shared.visits.own import OwnChanges
 
 _deps: WorkerDeps | None = None
 _deps_pid: int | None = None
@@ -45,6 +46,7 @@ def build_deps(settings: WorkerSettings) -> WorkerDeps:
             embedded,
             settings.clock_frozen_at,
             on_fallback=ai_fallback_recorder(client, settings.company_id),
+            own_changes=OwnChanges(client, settings.company_id),
         ),
         memory=MemoryStore(client),
         conversations=ConversationStore(settings.conversations_db),

@@ -45,7 +45,7 @@ from services.worker.context import current_deps
 from services.worker.settings import WorkerSettings
 from shared.conversations import ConversationStore
 from shared.logging import configure_logging, get_logger
-from shared.queueing import inbound_queue, paced_job_class
+from shared.queueing import inbound_queue, notices_queue, paced_job_class
 from shared.redis_client import sync_client
 
 log = get_logger(__name__)
@@ -249,8 +249,10 @@ def run_worker(settings: WorkerSettings, number: int) -> None:
     connection = sync_client(settings.redis_url)
     job_class = paced_job_class(settings.job_retry_intervals_seconds)
     queue = inbound_queue(connection, settings.company_id, job_class=job_class)
+    # Chats first: a client waiting for an answer comes before a reminder that is due any time in its window.
+    notices = notices_queue(connection, settings.company_id, job_class=job_class)
     worker = FlushWorker(
-        [queue],
+        [queue, notices],
         connection=connection,
         serializer=JSONSerializer,
         job_class=job_class,

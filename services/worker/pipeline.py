@@ -26,10 +26,12 @@ from typing import Any, Protocol
 import redis
 from pydantic import ValidationError
 
+from services.worker.notices.confirm import answered_reminder, calendar_links, confirm_reminded_visit
+from services.worker.notices.replies import meaning
 from services.worker.receptionist.agent import Receptionist
 from services.worker.receptionist.decision import Decision
 from services.worker.receptionist.ledger import TurnLedger
-from services.worker.receptionist.memory import MemoryStore
+from services.worker.receptionist.memory import ChatMemory, MemoryStore
 from services.worker.reply import idempotency_key, reply_parts
 from services.worker.settings import WorkerSettings
 from shared import redis_keys
@@ -128,6 +130,11 @@ def _decision(batch: Batch, deps: WorkerDeps) -> Decision | None:
         return Decision(provider="none")
     if _taken_over(batch, deps):
         return None
+    reminder = answered_reminder(batch, deps)
+    if reminder is not None and meaning(batch.text) == "yes":
+        confirmed = confirm_reminded_visit(batch, deps, reminder)
+        if confirmed is not None:
+            return _store(batch, deps, confirmed, None)
     if not _within_reply_budget(deps, batch):
         _answer_without_ai(deps, batch)
         return None
@@ -142,15 +149,23 @@ def _decision(batch: Batch, deps: WorkerDeps) -> Decision | None:
                 push_name=batch.push_name,
                 memory=memory,
                 ledger=TurnLedger(deps.redis, batch.company_id, batch.id),
+                reminder=reminder if reminder is not None and meaning(batch.text) == "no" else None,
             )
     except ValidationError as error:
         # Data the models refuse is a bug or a hostile input; deciding the same batch again gives the same.
         raise PermanentError(f"the turn produced invalid data: {error.errors()[0].get('msg')}") from error
     decision.parts = [chunk for part in decision.parts for chunk in reply_parts(part)]
+    decision.parts += calendar_links(decision, deps.settings, batch.company_id, memory.preferences.language or "ru")
+    return _store(batch, deps, decision, memory)
+
+
+def _store(batch: Batch, deps: WorkerDeps, decision: Decision, memory: ChatMemory | None) -> Decision:
+    """Store the decision (with the chat's memory) once; if another execution stored one first, that one wins."""
     encoded = decision.model_dump_json()
     with deps.redis.pipeline(transaction=True) as pipe:
         deps.batches.save_decision(pipe, batch, encoded)
-        MemoryStore.save(pipe, batch.company_id, batch.chat, memory)
+        if memory is not None:
+            MemoryStore.save(pipe, batch.company_id, batch.chat, memory)
         kept = pipe.execute()[0]
     if kept is not None and kept.decode() != encoded:
         log.warning("Another execution decided this batch first; sending its decision")

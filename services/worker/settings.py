@@ -5,10 +5,10 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from shared.booking.settings import BookingSettings
 from shared.config import PLACEHOLDER_SECRETS
 from shared.errors import ConfigurationError
 from shared.queueing import RETRY_INTERVALS_SECONDS
+from shared.reminders.settings import ReminderSettings
 
 AiProvider = Literal["embedded", "openai", "deepseek", "gemini"]
 
@@ -19,7 +19,7 @@ PRESETS: dict[str, tuple[str, str, str]] = {
 """AI_PROVIDER presets: base URL, model, and the variable holding the key. AI_BASE_URL/AI_MODEL override them."""
 
 
-class WorkerSettings(BookingSettings):
+class WorkerSettings(ReminderSettings):
     ai_provider: AiProvider = Field("embedded", alias="AI_PROVIDER")
     ai_base_url: str = Field("", alias="AI_BASE_URL")
     ai_api_key: SecretStr = Field(SecretStr(""), alias="AI_API_KEY")

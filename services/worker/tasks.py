@@ -12,11 +12,13 @@ import uuid
 from rq import get_current_job
 
 from services.worker.context import current_deps
+from services.worker.notices.deliver import deliver_notice
 from services.worker.pipeline import WorkerDeps, answer_batch
 from shared import redis_keys
 from shared.errors import PermanentError
 from shared.locks import RedisLock
 from shared.logging import bound, get_logger
+from shared.reminders.notice import Notice
 
 log = get_logger(__name__)
 
@@ -90,3 +92,20 @@ def flush_chat(company_id: str, chat: str) -> str:
             return "answered 1 batch"
         finally:
             lock.release()
+
+
+def send_notice(company_id: str, payload: dict[str, object]) -> str:
+    """One reminder or notice the scheduler queued (``shared.queueing.queue_notice_once``).
+
+    A transient failure (the backend, the api or WhatsApp down) raises and RQ retries; the send's
+    idempotency key makes a retry after a send that did go out harmless.
+    """
+    notice = Notice.model_validate(payload)
+    job = get_current_job()
+    with bound(company_id=company_id, job_id=job.id if job else None):
+        try:
+            return deliver_notice(notice, current_deps())
+        except PermanentError:
+            if job is not None:
+                job.retries_left = None
+            raise

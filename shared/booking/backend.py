@@ -63,4 +63,14 @@ class BookingBackend(Protocol):
         """Move the client's booking to ``start`` (and ``staff_id``); SlotTaken when that time isn't free."""
         ...
 
+    def confirm_booking(self, booking_id: int) -> Booking:
+        """Mark a visit the client confirmed (YClients: attendance 2; local: status confirmed); the salon's
+        action, so any client's. BookingNotFound when it is gone or no longer going to happen."""
+        ...
+
+    def changed_bookings(self, since: datetime | None, first: date, last: date) -> list[Booking]:
+        """Every client's visits from ``first`` to ``last`` (cancelled ones included) created or changed at or
+        after ``since`` (all of them when None), by the backend's own clock (``Booking.changed_at``)."""
+        ...
+
     def close(self) -> None: ...

@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import sqlite3
 import threading
-import time as clock_time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,8 +105,9 @@ _ACTIVE = ("booked", "confirmed")
 _SERVICE_COLUMNS = "id, title, category, price_min, price_max, duration_minutes, description"
 _BOOKING_COLUMNS = (
     "id, service_id, service_title, staff_id, staff_name, start_ts, duration_minutes, price_min, price_max,"
-    " client_phone, client_name, status, comment"
+    " client_phone, client_name, status, comment, created_at, updated_at"
 )
+_INSERTED_COLUMNS = _BOOKING_COLUMNS.removeprefix("id, ")
 
 
 _MAX_DURATION_SECONDS = 24 * 3600
@@ -264,6 +264,10 @@ class LocalBackend:
                 _catalogs[fingerprint] = rows
         return rows
 
+    def _stamp(self) -> float:
+        """When a booking is made or changed, by the salon's clock (frozen under CLOCK_FROZEN_AT, like the rest)."""
+        return self.now().timestamp()
+
     @measured
     def company(self) -> Company:
         with self._read() as db:
@@ -406,10 +410,9 @@ class LocalBackend:
             staff_name = self._staff_name(catalog, booking.staff_id, booking.service_id)
             if not self._fits(db, catalog, booking.staff_id, start, duration):
                 raise SlotTaken(f"{start:%Y-%m-%d %H:%M} is not free for {staff_name}", code=433)
-            now = clock_time.time()
+            now = self._stamp()
             cursor = db.execute(
-                f"INSERT INTO bookings ({_BOOKING_COLUMNS.removeprefix('id, ')}, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?)",
+                f"INSERT INTO bookings ({_INSERTED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, ?, ?)",
                 (
                     service.id,
                     service.title,
@@ -464,7 +467,7 @@ class LocalBackend:
         with self._write() as db:
             self._owned(db, booking_id, phone)
             db.execute(
-                "UPDATE bookings SET status = 'cancelled', updated_at = ? WHERE id = ?", (clock_time.time(), booking_id)
+                "UPDATE bookings SET status = 'cancelled', updated_at = ? WHERE id = ?", (self._stamp(), booking_id)
             )
 
     @measured
@@ -480,11 +483,35 @@ class LocalBackend:
                 raise SlotTaken(f"{start:%Y-%m-%d %H:%M} is not free for {staff_name}", code=433)
             db.execute(
                 "UPDATE bookings SET start_ts = ?, staff_id = ?, staff_name = ?, updated_at = ? WHERE id = ?",
-                (int(start.timestamp()), target_staff, staff_name, clock_time.time(), booking_id),
+                (int(start.timestamp()), target_staff, staff_name, self._stamp(), booking_id),
             )
             row = self._row(db, booking_id)
         assert row is not None
         return self._booking(row)
+
+    @measured
+    def confirm_booking(self, booking_id: int) -> Booking:
+        with self._write() as db:
+            updated = db.execute(
+                "UPDATE bookings SET status = 'confirmed', updated_at = ? WHERE id = ? AND status IN (?, ?)",
+                (self._stamp(), booking_id, *_ACTIVE),
+            ).rowcount
+            row = self._row(db, booking_id)
+        if not updated or row is None:
+            raise BookingNotFound(f"booking {booking_id} is not a visit that is still going to happen")
+        return self._booking(row)
+
+    @measured
+    def changed_bookings(self, since: datetime | None, first: date, last: date) -> list[Booking]:
+        start = int(self._at(first, time(0)).timestamp())
+        end = int(self._at(last + timedelta(days=1), time(0)).timestamp())
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT {_BOOKING_COLUMNS} FROM bookings WHERE start_ts >= ? AND start_ts < ? AND updated_at >= ?"
+                " ORDER BY updated_at, id",
+                (start, end, since.timestamp() if since is not None else 0.0),
+            ).fetchall()
+        return [self._booking(row) for row in rows]
 
     def _booking(self, row: tuple[Any, ...]) -> Booking:
         return Booking(
@@ -501,6 +528,8 @@ class LocalBackend:
             client_name=row[10],
             status=row[11],
             comment=row[12],
+            created_at=datetime.fromtimestamp(row[13], self._timezone),
+            changed_at=datetime.fromtimestamp(row[14], self._timezone),
         )
 
     def close(self) -> None:

@@ -88,6 +88,10 @@ class Booking(DomainModel):
     price_min: int = 0
     price_max: int = 0
     comment: str = ""
+    created_at: datetime | None = None
+    """When the visit was booked, by the backend's clock (YClients' ``create_date``); None when it can't say."""
+    changed_at: datetime | None = None
+    """When anything about it last changed (YClients' ``last_change_date``): what change polling goes by."""
 
     @property
     def active(self) -> bool:

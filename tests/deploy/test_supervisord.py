@@ -1,4 +1,4 @@
-"""deploy/supervisord.conf runs the stack: three programs RUNNING, health answers, supervisorctl works.
+"""deploy/supervisord.conf runs the stack: four programs RUNNING, health answers, supervisorctl works.
 
 The real config file is used from a scratch copy of the repository layout (symlinks), so the
 test gets its own var/ directory and never touches a stack a developer has running.
@@ -94,10 +94,10 @@ def test_the_stack_comes_up_under_supervisord_and_supervisorctl_controls_it(
     def all_running() -> str | None:
         status = supervisorctl(root, "status")
         lines = [line for line in status.splitlines() if line.strip()]
-        return status if len(lines) == 3 and all("RUNNING" in line for line in lines) else None
+        return status if len(lines) == 4 and all("RUNNING" in line for line in lines) else None
 
-    status = wait_for(all_running, 30, "three programs RUNNING")
-    assert {line.split()[0] for line in status.splitlines()} == {"wa-gateway", "api", "worker"}
+    status = wait_for(all_running, 30, "four programs RUNNING")
+    assert {line.split()[0] for line in status.splitlines()} == {"wa-gateway", "api", "worker", "scheduler"}
 
     assert "api: started" in supervisorctl(root, "restart", "api")
     wait_for(lambda: httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=2).status_code == 200, 30, "api")

@@ -6,6 +6,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from services.api.settings import ApiSettings
+from services.scheduler.settings import SchedulerSettings
 from services.wa_gateway.settings import GatewaySettings
 from services.worker.settings import WorkerSettings
 from tests.support.services import REPO_ROOT
@@ -21,7 +22,7 @@ def documented() -> dict[str, str]:
     return variables
 
 
-@pytest.mark.parametrize("settings_cls", [ApiSettings, GatewaySettings, WorkerSettings])
+@pytest.mark.parametrize("settings_cls", [ApiSettings, GatewaySettings, WorkerSettings, SchedulerSettings])
 def test_every_variable_is_in_env_example_with_a_comment(settings_cls: type[BaseSettings]) -> None:
     variables = documented()
     for name, field in settings_cls.model_fields.items():
@@ -30,7 +31,7 @@ def test_every_variable_is_in_env_example_with_a_comment(settings_cls: type[Base
         assert variables[variable], f"{variable} has no comment in .env.example"
 
 
-@pytest.mark.parametrize("settings_cls", [ApiSettings, GatewaySettings, WorkerSettings])
+@pytest.mark.parametrize("settings_cls", [ApiSettings, GatewaySettings, WorkerSettings, SchedulerSettings])
 def test_every_variable_is_explained_in_docs_configuration(settings_cls: type[BaseSettings]) -> None:
     text = (REPO_ROOT / "docs" / "configuration.md").read_text()
     for name, field in settings_cls.model_fields.items():

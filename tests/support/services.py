@@ -14,13 +14,21 @@ from typing import Any
 import httpx
 import redis
 
-from shared.queueing import inbound_queue
+from shared import redis_keys
+from shared.queueing import inbound_queue, notices_queue
 from tests.support.ports import free_port
 from tests.support.waiting import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-MODULES = {"wa-gateway": "services.wa_gateway", "api": "services.api", "worker": "services.worker"}
+MODULES = {
+    "wa-gateway": "services.wa_gateway",
+    "api": "services.api",
+    "worker": "services.worker",
+    "scheduler": "services.scheduler",
+}
+STARTED_BY_DEFAULT = ("wa-gateway", "api", "worker")
+"""``Stack.start()`` with no names: the scheduler only runs in the tests about reminders and notices."""
 
 QUICK_ABANDON = {
     "WORKER_JOB_MONITORING_INTERVAL": "1",
@@ -144,6 +152,7 @@ class Stack:
                 "FORWARD_RETRY_MAX_SECONDS": "2",
                 "WORKER_MAINTENANCE_INTERVAL": "1",
                 "JOB_RETRY_INTERVALS": "1,1,1",
+                "SCHEDULER_POLL_SECONDS": "0.5",
             }
         )
         env.update(self.overrides)
@@ -179,13 +188,21 @@ class Stack:
         return service, f"http://127.0.0.1:{port}"
 
     def start(self, *names: str) -> None:
-        for name in names or tuple(MODULES):
+        for name in names or STARTED_BY_DEFAULT:
             self.services[name].start()
-        for name in names or tuple(MODULES):
+        for name in names or STARTED_BY_DEFAULT:
             self.wait_ready(name)
 
     def wait_ready(self, name: str) -> None:
         service = self.services[name]
+        if name == "scheduler":
+            wait_for(
+                lambda: '"scheduler started"' in self.log("scheduler") or not service.running,
+                30,
+                "the scheduler to start",
+            )
+            assert service.running, f"scheduler exited:\n{service.output()[-3000:]}"
+            return
         if name == "worker":
             wait_for(
                 lambda: "started with PID" in service.output() or not service.running,
@@ -201,6 +218,10 @@ class Stack:
             f"{name} to answer /health",
         )
         assert service.running, f"{name} exited:\n{service.output()[-3000:]}"
+
+    def log(self, name: str) -> str:
+        """A service's JSON log, one JSON object a line (every worker process's, for the worker)."""
+        return "\n".join(self.log_lines(name))
 
     def restart(self, name: str) -> None:
         self.services[name].stop()
@@ -259,18 +280,21 @@ class Stack:
 
     def at_rest(self) -> bool:
         """Nothing is left that could still reach a client: the gateway has forwarded its whole journal,
-        and the worker's queue has no job waiting, scheduled or running (an abandoned job counts as
-        running until RQ retries it). What hasn't been sent by now never will be."""
+        no chat is due for a flush, and the worker's queues have no job waiting, scheduled or running
+        (an abandoned job counts as running until RQ retries it). What hasn't been sent by now never will be."""
         if self.gateway_health()["journal"]["backlog"]:
             return False
         client = redis.Redis.from_url(self.redis_url)
         try:
-            queue = inbound_queue(client, self.services["worker"].env.get("COMPANY_ID", "962302"))
-            return not (
+            company_id = self.services["worker"].env.get("COMPANY_ID", "962302")
+            if client.zcard(redis_keys.due_chats(company_id)):
+                return False  # a chat waits for its batch window or for the dispatcher
+            return not any(
                 client.llen(queue.key)
                 or client.llen(queue.intermediate_queue_key)
                 or client.zcard(queue.scheduled_job_registry.key)
                 or client.zcard(queue.started_job_registry.key)
+                for queue in (inbound_queue(client, company_id), notices_queue(client, company_id))
             )
         finally:
             client.close()

@@ -7,6 +7,7 @@ it survives gateway restarts and a test can prove a reply was sent exactly once.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from dataclasses import dataclass
@@ -69,9 +70,11 @@ class SimulatorTransport:
     name = "simulator"
     reconnects_after_disconnect = False
 
-    def __init__(self, data_dir: Path, own_phone: str) -> None:
+    def __init__(self, data_dir: Path, own_phone: str, send_delay_seconds: float = 0.0) -> None:
         self._store = SqliteStore(data_dir / "simulator.sqlite", _SCHEMA)
         self._own_phone = own_phone
+        self._send_delay = send_delay_seconds
+        """SIMULATOR_SEND_DELAY_SECONDS: WhatsApp taking its time to accept a send, for tests that kill mid-send."""
         self._handler: EventHandler | None = None
         self._connected = False
         self._waiting_inbound: list[WhatsAppMessage] = []
@@ -125,6 +128,8 @@ class SimulatorTransport:
     ) -> SentMessage:
         if not self._connected:
             raise WhatsAppNotConnected("WhatsApp is not connected")
+        if self._send_delay:
+            await asyncio.sleep(self._send_delay)
         message_id = new_message_id()
         now = time.time()
 

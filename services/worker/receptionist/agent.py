@@ -20,7 +20,7 @@ from services.worker.receptionist.commands import SIDE_EFFECTS
 from services.worker.receptionist.decision import Decision, Reaction
 from services.worker.receptionist.executor import Executor
 from services.worker.receptionist.ledger import TurnLedger
-from services.worker.receptionist.memory import ChatMemory
+from services.worker.receptionist.memory import ChatMemory, RemindedVisit
 from services.worker.receptionist.policy import Policy
 from services.worker.receptionist.providers.base import Provider
 from services.worker.receptionist.providers.embedded import HELP_QUESTION, EmbeddedProvider
@@ -32,6 +32,8 @@ from services.worker.receptionist.understanding.text import Language, detect_lan
 from shared.booking.backend import BookingBackend
 from shared.clock import Clock, zone
 from shared.logging import get_logger
+from shared.reminders.context import ReminderContext
+from shared.visits.own import OwnChanges
 
 log = get_logger(__name__)
 
@@ -52,6 +54,8 @@ class Receptionist:
     frozen_at: datetime | None = None
     on_fallback: Callable[[str], None] | None = None
     """Told why, each time a turn falls back from the LLM (the worker counts them in Redis for the alerts)."""
+    own_changes: OwnChanges | None = None
+    """Told before the receptionist moves or cancels a visit, so the scheduler sends no notice of it."""
 
     @measured_turn
     def decide(
@@ -63,13 +67,23 @@ class Receptionist:
         push_name: str | None,
         memory: ChatMemory,
         ledger: TurnLedger,
+        reminder: ReminderContext | None = None,
     ) -> Decision:
+        """``reminder``: the client is answering a reminder with a "no" ("не смогу"): offer to cancel or move it."""
         catalog = CatalogView.load(self.backend)
         now = Clock(zone(catalog.company.timezone), self.frozen_at).now()
         language: Language = detect_language(text) or memory.dialog.language or memory.preferences.language or "ru"
         memory.dialog.language = memory.preferences.language = language
         memory.remember("client", text, now)
         dialog = memory.dialog
+        # Per turn: only a turn answering a reminder with a "no" is about the reminded visit.
+        dialog.reminded = (
+            RemindedVisit(
+                booking_id=reminder.visit_id, start=reminder.start, service=reminder.service, staff=reminder.staff
+            )
+            if reminder is not None
+            else None
+        )
         u = understand(
             text,
             now.date(),
@@ -85,7 +99,9 @@ class Receptionist:
             log.info("Thanks or closing: no text", thanks=u.thanks, closing=u.closing)
             return Decision(provider="rules", reaction=reaction)
 
-        executor = Executor(self.backend, catalog, memory, ledger, phone=phone, now=now, push_name=push_name)
+        executor = Executor(
+            self.backend, catalog, memory, ledger, phone=phone, now=now, push_name=push_name, own=self.own_changes
+        )
         greet = memory.client.last_greeting_date != now.date()
         asked = memory.client.asked_help_at
         turn = Turn(
@@ -169,7 +185,9 @@ class Receptionist:
     @staticmethod
     def _only_courtesy(u: Understanding, catalog: CatalogView, memory: ChatMemory, now: datetime) -> bool:
         """Thanks or "это всё" with nothing else asked: planning it would only ask "what do you want?"."""
-        if u.closing and not (u.services or u.day or u.has_time or u.intents - {"greeting", "agree", "decline"}):
+        if u.closing and not (
+            u.services or u.day or u.has_time or u.intents - {"greeting", "agree", "decline", "cant_come"}
+        ):
             return True
         plan = Policy(catalog, memory.model_copy(deep=True), now).plan(dataclasses.replace(u))
         return not plan.commands and all(

@@ -32,6 +32,7 @@ from shared.booking.models import CLIENT_BOOKINGS_AHEAD_DAYS, Booking, FreeSlot,
 from shared.errors import BookingNotFound, BookingRefused, SlotTaken, TransientError
 from shared.logging import get_logger
 from shared.metrics import BOOKINGS
+from shared.visits.own import OwnChanges
 
 log = get_logger(__name__)
 
@@ -155,7 +156,10 @@ class Executor:
         phone: str,
         now: datetime,
         push_name: str | None = None,
+        own: OwnChanges | None = None,
     ) -> None:
+        self.own = own
+        """Told before a move or a cancellation reaches the backend: the scheduler sends no notice of it."""
         self.backend = backend
         self.catalog = catalog
         self.memory = memory
@@ -744,6 +748,8 @@ class Executor:
         booking = self._chosen_booking(name, params, day, None)
         self.ledger.write(intent, "started", booking_id=booking.id, booking=booking_json(booking))
         self._forget()
+        if self.own is not None:
+            self.own.expect_cancel(booking.id)
         try:
             self.backend.cancel_booking(booking.id, self.phone)
             BOOKINGS.labels("cancelled").inc()
@@ -761,6 +767,8 @@ class Executor:
         dialog.clear_offer()
         if dialog.last_booking_id == booking["id"]:
             dialog.last_booking_id = None
+        if dialog.reminded is not None and dialog.reminded.booking_id == booking["id"]:
+            dialog.reminded = None
         return step
 
     def _reschedule_booking(self, params: dict[str, Any]) -> Step:
@@ -824,6 +832,8 @@ class Executor:
         previous = {"date": booking.start.date().isoformat(), "time": f"{booking.start:%H:%M}"}
         self.ledger.write(intent, "started", booking_id=booking.id, start=wanted.isoformat(), previous=previous)
         self._forget()
+        if self.own is not None:
+            self.own.expect_move(booking.id, wanted, booking.staff_id)
         try:
             moved = self.backend.reschedule_booking(booking.id, self.phone, wanted, booking.staff_id)
             BOOKINGS.labels("rescheduled").inc()
@@ -865,6 +875,8 @@ class Executor:
         dialog.last_booking_id = booking.id
         dialog.last_booking_start = booking.start
         dialog.last_booking_staff_id = booking.staff_id
+        if dialog.reminded is not None and dialog.reminded.booking_id == booking.id:
+            dialog.reminded = None
         return step
 
     def _show_prices(self, params: dict[str, Any]) -> Step:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import redis
 
 from shared import redis_keys
+from shared.visits.own import OWN_MARKER
 
 IntentStatus = Literal["started", "done", "refused"]
 
@@ -35,7 +36,7 @@ class TurnLedger:
 
     def marker(self, intent: str) -> str:
         """Written into the booking's comment, so the booking can be recognised as this intent's."""
-        return f"ai-admin:{self.batch_id}:{intent}"
+        return f"{OWN_MARKER}{self.batch_id}:{intent}"
 
     def read(self, intent: str) -> dict[str, Any] | None:
         raw = self._client.hget(self._key, intent)

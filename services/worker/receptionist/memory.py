@@ -57,6 +57,15 @@ class Pending(_Record):
     """For "name": the booking to make once the name is known; for "reschedule_choice": date and time."""
 
 
+class RemindedVisit(_Record):
+    """The visit a reminder was about, when the client answered it with a "no": what to cancel or move."""
+
+    booking_id: int
+    start: datetime
+    service: str = ""
+    staff: str = ""
+
+
 class DialogState(_Record):
     selection: Selection = Field(default_factory=Selection)
     offered: list[OfferedSlot] = Field(default_factory=list)
@@ -68,6 +77,7 @@ class DialogState(_Record):
     last_booking_start: datetime | None = None
     last_booking_staff_id: int | None = None
     language: Literal["ru", "en"] | None = None
+    reminded: RemindedVisit | None = None
 
     def clear_offer(self) -> None:
         self.offered = []

@@ -120,6 +120,7 @@ class Policy:
         if u.client_name:
             plan.add("SAVE_CLIENT_NAME", name=u.client_name)
         rules = (
+            self._reminder_declined,
             self._answer_pending,
             self._change_booking,
             self._shift_last_booking,
@@ -156,9 +157,44 @@ class Policy:
             dialog.pending = None
         return False
 
+    def _reminder_declined(self, u: Understanding, plan: Plan) -> bool:
+        """ "Не смогу" to a reminder: offer to cancel the visit or move it; "перенесите на пятницу" moves it."""
+        dialog = self.memory.dialog
+        reminded = dialog.reminded
+        if reminded is None or not u.intents & {"cant_come", "decline"} or u.intents & {"cancel", "reschedule"}:
+            return False
+        if u.day or u.has_time:
+            return False
+        dialog.clear_offer()
+        dialog.pending = None
+        dialog.reschedule_booking_id, dialog.offered_for = reminded.booking_id, "reschedule"
+        start = reminded.start.astimezone(self.now.tzinfo)
+        booking = {
+            "id": reminded.booking_id,
+            "service": reminded.service,
+            "staff": reminded.staff,
+            "date": start.date().isoformat(),
+            "time": f"{start:%H:%M}",
+        }
+        plan.ask("reminder_declined", booking=booking)
+        return True
+
     def _change_booking(self, u: Understanding, plan: Plan) -> bool:
         if not u.intents & {"cancel", "reschedule"}:
             return False
+        reminded = self.memory.dialog.reminded
+        if reminded is not None and u.day is None:
+            # Answering a reminder: "отмените" / "перенесите на пятницу" is about the reminded visit.
+            if "cancel" in u.intents and "reschedule" not in u.intents:
+                plan.add("CANCEL_BOOKING", booking_id=reminded.booking_id)
+                return True
+            plan.add(
+                "RESCHEDULE_BOOKING",
+                booking_id=reminded.booking_id,
+                date=param_date(u.day) or "",
+                time=param_time(u.exact_time) or "",
+            )
+            return True
         # The service named ("перенесите маникюр") tells the executor which of several bookings is meant.
         selection = self.memory.dialog.selection
         selection.service_id, selection.service = (u.service.id, u.service.title) if u.service else (None, None)

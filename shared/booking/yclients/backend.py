@@ -66,6 +66,8 @@ STAFF_DOES_NOT_DO_SERVICE = 436
 """YClients' code for "no staff member can take this", reused when we refuse a move to the wrong master."""
 
 _ATTENDANCE: dict[int, BookingStatus] = {2: "confirmed", 1: "arrived", -1: "no_show", 0: "booked"}
+CONFIRMED = 2
+"""``attendance`` of a visit the client confirmed."""
 
 
 class _SharedCache:
@@ -413,13 +415,14 @@ class YClientsBackend:
                 bookings.append(booking)
         return sorted(bookings, key=lambda booking: (booking.start, booking.id))
 
-    def _journal(self, first: date, last: date) -> list[Mapping[str, Any]]:
-        """Every live record with a visit from ``first`` to ``last``, all pages."""
+    def _journal(self, first: date, last: date, **filters: Any) -> list[Mapping[str, Any]]:
+        """Every live record with a visit from ``first`` to ``last`` (and ``filters``), all pages."""
         records: list[Mapping[str, Any]] = []
         params: dict[str, Any] = {
             "start_date": first.isoformat(),
             "end_date": last.isoformat(),
             "count": RECORDS_PAGE_SIZE,
+            **filters,
         }
         for page in range(1, RECORDS_MAX_PAGES + 1):
             reply = self._client.get(f"records/{self._cid}", {**params, "page": page})
@@ -430,6 +433,31 @@ class YClientsBackend:
                 return records
         log.warning("yclients: records still not exhausted, stopped paging", pages=RECORDS_MAX_PAGES)
         return records
+
+    def changed_bookings(self, since: datetime | None, first: date, last: date) -> list[Booking]:
+        """``records`` with ``changed_after`` (the salon's wall time, as the documentation's example has it) and
+        ``with_deleted``, so a visit cancelled by deleting it is seen too."""
+        filters: dict[str, Any] = {"with_deleted": 1}
+        if since is not None:
+            filters["changed_after"] = since.astimezone(self._zone()).replace(tzinfo=None).isoformat(timespec="seconds")
+        found = (self._readable(record) for record in self._journal(first, last, **filters))
+        return [booking for booking in found if booking is not None]
+
+    def confirm_booking(self, booking_id: int) -> Booking:
+        """Attendance 2 ("the client confirmed") through the journal's full ``PUT record``, the slot unchanged."""
+        record = self._record(booking_id)
+        booking = self._readable(record) if record is not None else None
+        if record is None or booking is None or not booking.active:
+            raise BookingNotFound(f"booking {booking_id} is not a visit that is still going to happen")
+        if booking.status == "confirmed":
+            return booking
+        self._put_record(record, booking, booking.start, booking.staff_id, attendance=CONFIRMED)
+        try:
+            fresh = self.find_booking(booking_id)
+        except BackendUnavailable as error:
+            log.warning("yclients: confirmed, but reading it back failed", record_id=booking_id, error=str(error))
+            fresh = None
+        return fresh or booking.model_copy(update={"status": "confirmed"})
 
     def find_booking(self, booking_id: int) -> Booking | None:
         record = self._record(booking_id)
@@ -503,7 +531,15 @@ class YClientsBackend:
             log.info("yclients: PUT book_record refused, editing the record", record_id=current.id, error=str(error))
             self._put_record(record, current, start, current.staff_id)
 
-    def _put_record(self, record: Mapping[str, Any], current: Booking, start: datetime, staff_id: int) -> None:
+    def _put_record(
+        self,
+        record: Mapping[str, Any],
+        current: Booking,
+        start: datetime,
+        staff_id: int,
+        *,
+        attendance: int | None = None,
+    ) -> None:
         client = _mapping(record.get("client"))
         seconds = _int(record.get("seance_length")) or _int(record.get("length")) or current.duration_minutes * 60
         body = {
@@ -520,8 +556,10 @@ class YClientsBackend:
             "save_if_busy": False,
             "send_sms": False,
             "comment": current.comment,
-            # Sent back unchanged, so a confirmed visit stays confirmed after the move.
-            "attendance": _int(record.get("attendance", record.get("visit_attendance"))),
+            # Sent back unchanged unless asked, so a confirmed visit stays confirmed after the move.
+            "attendance": attendance
+            if attendance is not None
+            else _int(record.get("attendance", record.get("visit_attendance"))),
         }
         self._client.put(f"record/{self._cid}/{current.id}", body, missing=BookingNotFound)
 
@@ -556,6 +594,8 @@ def _booking(record: Mapping[str, Any], tz: tzinfo) -> Booking:
         price_min=price,
         price_max=price,
         comment=_text(record.get("comment")),
+        created_at=_moment(record.get("create_date"), tz),
+        changed_at=_moment(record.get("last_change_date"), tz),
     )
 
 

@@ -18,7 +18,11 @@ Faithful to YClients:
   ``with_deleted=1``; a deleted record is still readable by id;
 * service ids in any spelling clients send: ``service_ids[]=1``, ``service_ids[0]=1``,
   ``service_ids=1&service_ids=2``, ``service_id=1``, ``service_ids=1,2``;
-* 5 requests a second and 200 a minute per client IP, 429 beyond that.
+* 5 requests a second and 200 a minute per client IP, 429 beyond that;
+* ``changed_after``/``changed_before`` on ``records`` compare ``last_change_date``, which every change
+  (a booking, a move, ``PUT record`` of attendance, a deletion) sets; ``with_deleted=1`` adds deleted ones;
+* record webhooks (``hooks_settings``) once a receiver is given (``send_hooks_to``): one POST per created,
+  changed or deleted record, ``{company_id, resource: "record", resource_id, status, data}``, unsigned.
 
 Simplified:
 
@@ -34,6 +38,8 @@ Simplified:
   so marking a past visit as arrived works; ``PUT book_record`` and the booking form refuse the past;
 * unknown service ids make the availability calls answer empty lists; an unknown staff id is 404;
   an ``Accept`` that allows no JSON is 406 (the documentation does not say what YClients does);
+* an administrator's changes in the journal (``add_record``, ``move_record``, ``cancel_record``) skip every
+  check but a taken time for a new visit, and ``add_record`` can backdate a booking made days ago;
 * the rate limiter counts refused requests too, so a client that hammers after a 429 stays refused.
   The limits are YClients' published ones, not part of the API Blueprint.
 """
@@ -367,6 +373,8 @@ class _Salon:
         self.clients: dict[int, _Client] = {}
         self.next_record_id = FIRST_RECORD_ID
         self.next_client_id = FIRST_CLIENT_ID
+        self.events: list[tuple[int, str]] = []
+        """(record id, create/update/delete) since the last webhook delivery, in order."""
 
     # time and availability
 
@@ -489,10 +497,12 @@ class _Salon:
         )
         self.records[record.id] = record
         self.next_record_id += 1
+        self.events.append((record.id, "create"))
         return record
 
     def touch(self, record: _Record) -> None:
         record.changed = self.now().replace(microsecond=0)
+        self.events.append((record.id, "delete" if record.deleted else "update"))
 
     def record_or_404(self, raw_id: str, *, live: bool) -> _Record:
         record = self.records.get(int(raw_id)) if raw_id.isdigit() else None
@@ -1179,6 +1189,9 @@ class YClientsStandIn:
         self._faults: list[_Fault] = []
         self._log: list[RequestLogEntry] = []
         self._hits: dict[str, deque[float]] = {}
+        self._hook_urls: list[str] = []
+        self.hook_deliveries: list[tuple[int, int]] = []
+        """(record id, the receiver's HTTP status; 0 when it did not answer) per webhook sent."""
         self._app = self._build_app()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -1287,11 +1300,22 @@ class YClientsStandIn:
             ]
 
     def add_record(
-        self, *, service_id: int, staff_id: int, start: datetime, phone: str, name: str, comment: str = ""
+        self,
+        *,
+        service_id: int,
+        staff_id: int,
+        start: datetime,
+        phone: str,
+        name: str,
+        comment: str = "",
+        created: datetime | None = None,
     ) -> int:
-        """An administrator's booking in the journal: no working-hours or past-time check, only a taken time."""
-        if start.tzinfo is None:
-            raise ValueError("start must be an aware datetime")
+        """An administrator's booking in the journal: no working-hours or past-time check, only a taken time.
+
+        ``created`` backdates it (``create_date`` and ``last_change_date``), as a booking made days ago.
+        """
+        if start.tzinfo is None or (created is not None and created.tzinfo is None):
+            raise ValueError("start and created must be aware datetimes")
         with self._lock:
             salon = self._salon
             member = salon.catalog.staff.get(staff_id)
@@ -1305,7 +1329,79 @@ class YClientsStandIn:
             record = salon.add(
                 staff_id=staff_id, service_ids=[service_id], client=client, start=begins, comment=comment
             )
+            if created is not None:
+                record.created = record.changed = created.astimezone(UTC).replace(microsecond=0)
+            self._deliver_hooks()
             return record.id
+
+    def move_record(self, record_id: int, start: datetime, *, staff_id: int | None = None) -> None:
+        """An administrator drags a visit to another time (or master) in the journal: no checks at all."""
+        if start.tzinfo is None:
+            raise ValueError("start must be an aware datetime")
+        with self._lock:
+            record = self._salon.record_or_404(str(record_id), live=True)
+            record.start = start.astimezone(UTC)
+            record.staff_id = staff_id or record.staff_id
+            self._salon.touch(record)
+            self._deliver_hooks()
+
+    def cancel_record(self, record_id: int, *, by_attendance: bool = False) -> None:
+        """An administrator cancels a visit: deletes it, or marks it "the client will not come" (attendance -1)."""
+        with self._lock:
+            record = self._salon.record_or_404(str(record_id), live=True)
+            if by_attendance:
+                record.attendance = -1
+            else:
+                record.deleted = True
+            self._salon.touch(record)
+            self._deliver_hooks()
+
+    def record(self, record_id: int) -> dict[str, Any]:
+        """One record in the API's own shape, deleted or not."""
+        with self._lock:
+            return self._salon.record_json(self._salon.record_or_404(str(record_id), live=False))
+
+    # webhooks
+
+    def send_hooks_to(self, url: str) -> None:
+        """Notify ``url`` of every record created, changed or deleted from now on, as YClients' webhooks do
+        (``hooks_settings``: one POST per event, ``{company_id, resource, resource_id, status, data}``)."""
+        with self._lock:
+            self._hook_urls.append(url)
+            self._salon.events.clear()
+
+    def _deliver_hooks(self) -> None:
+        """Called under the lock after every change; the POSTs go out from a thread, as YClients' own would."""
+        events, self._salon.events = self._salon.events, []
+        if not self._hook_urls or not events:
+            return
+        salon = self._salon
+        company_id = int(salon.catalog.company_id) if salon.catalog.company_id.isdigit() else salon.catalog.company_id
+        bodies = [
+            (
+                record_id,
+                {
+                    "company_id": company_id,
+                    "resource": "record",
+                    "resource_id": record_id,
+                    "status": status,
+                    "data": salon.record_json(salon.records[record_id]),
+                },
+            )
+            for record_id, status in events
+        ]
+        urls = list(self._hook_urls)
+        threading.Thread(target=self._post_hooks, args=(urls, bodies), name="yclients-hooks", daemon=True).start()
+
+    def _post_hooks(self, urls: list[str], bodies: list[tuple[int, dict[str, Any]]]) -> None:
+        for url in urls:
+            for record_id, body in bodies:
+                try:
+                    status = httpx.post(url, json=body, timeout=10).status_code
+                except httpx.HTTPError:
+                    status = 0
+                with self._lock:
+                    self.hook_deliveries.append((record_id, status))
 
     @property
     def requests(self) -> list[RequestLogEntry]:
@@ -1319,6 +1415,7 @@ class YClientsStandIn:
             self._salon.clients.clear()
             self._salon.next_record_id = FIRST_RECORD_ID
             self._salon.next_client_id = FIRST_CLIENT_ID
+            self._salon.events.clear()
             self._faults.clear()
             self._log.clear()
             self._hits.clear()
@@ -1478,6 +1575,7 @@ class YClientsStandIn:
                 body = await self._json_body(request)
                 with self._lock:
                     status, payload = handler(_Call(request.path_params, request.query_params, body))
+                    self._deliver_hooks()
             except _ApiError as error:
                 return JSONResponse(_error_body(error), status_code=error.status)
             if payload is None:

@@ -54,6 +54,13 @@ def system_prompt(turn: Turn, bookings: list[Booking]) -> str:
             f"{i}) {s.start:%Y-%m-%d %H:%M} ({s.staff})" for i, s in enumerate(memory.dialog.offered, 1)
         )
         lines.append(f"Последние предложенные варианты: {offered}")
+    reminded = memory.dialog.reminded
+    if reminded is not None:
+        lines.append(
+            f"Клиент отвечает на напоминание о записи id {reminded.booking_id} ({reminded.service},"
+            f" {reminded.start:%Y-%m-%d %H:%M}) и, похоже, не может прийти: предложи отменить её или перенести"
+            " (CANCEL_BOOKING или RESCHEDULE_BOOKING с этим booking_id), ничего не меняй без его ответа."
+        )
     selection = memory.dialog.selection
     if selection.service:
         lines.append(

@@ -652,6 +652,19 @@ class Writer:
     def _clarify_other_time(self, step: Step) -> None:
         self.say(self.t("Подскажите, какой день или время вам удобнее?", "Which day or time would suit you better?"))
 
+    def _clarify_reminder_declined(self, step: Step) -> None:
+        booking = step.data["booking"]
+        service = booking.get("service") or ""
+        what = self.t(f"на {self.svc(service)} " if service else "", f"for {self.title(service)} " if service else "")
+        self.say(
+            self.t(
+                f"Жаль, что не получается. Отменить вашу запись {what}{self.when(booking['date'], booking['time'])}"
+                " или перенести её на другое время?",
+                f"Sorry to hear that. Shall I cancel your booking {what}{self.when(booking['date'], booking['time'])},"
+                " or move it to another time?",
+            )
+        )
+
     def _clarify_greeting_only(self, step: Step) -> None:
         self.say(self.t("Чем могу помочь?", "How can I help you?"))
 
