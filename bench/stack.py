@@ -12,14 +12,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import redis
 from rq import Worker
 
 from bench.common import COMPANY, free_port
 from services.worker.settings import WorkerSettings
 from shared.queueing import inbound_queue
-from tests.support.services import MODULES, REPO_ROOT, ServiceProcess
+from tests.support.services import MODULES, REPO_ROOT, ServiceProcess, _answers
 from tests.support.waiting import wait_for
 
 MACHINE_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
@@ -147,10 +146,3 @@ class BenchStack:
             if service.process is not None and service.running:
                 found.setdefault("worker" if name in self.workers else name, []).append(service.process.pid)
         return found
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code in (200, 503)
-    except httpx.HTTPError:
-        return False

@@ -4,10 +4,12 @@ socket, each failing with one line."""
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic_settings import BaseSettings
@@ -118,3 +120,19 @@ def serve(service: str, app: ASGIApp, host: str, port: int, port_variable: str, 
         sock.close()
     if not server.started:
         raise SystemExit(STARTUP_FAILURE)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` on this host still runs. A zombie is dead too: a killed process lingers
+    as one until its parent reaps it, and must not keep a lock it held."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc to ask: it may be alive
+    return state not in ("Z", "X")

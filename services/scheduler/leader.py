@@ -10,12 +10,12 @@ import os
 import socket
 import threading
 import uuid
-from pathlib import Path
 
 import redis
 
 from shared.locks import RedisLock
 from shared.logging import get_logger
+from shared.process import pid_alive
 
 log = get_logger(__name__)
 
@@ -48,7 +48,7 @@ class LeaderLock:
         holder = raw.decode() if isinstance(raw, bytes) else str(raw or "")
         host, _, rest = holder.partition(":")
         pid = rest.partition(":")[0]
-        if host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
+        if host != socket.gethostname() or not pid.isdigit() or pid_alive(int(pid)):
             return False
         # Only that holder's token is deleted: if someone else took it meanwhile, this does nothing.
         if self._client.eval(
@@ -81,17 +81,3 @@ class LeaderLock:
                 self._lock.release()
             except redis.RedisError as error:
                 log.warning("Scheduler lock not released; it expires by itself", error=str(error))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state not in ("Z", "X")

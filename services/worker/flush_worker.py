@@ -25,7 +25,6 @@ import signal
 import socket
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import redis
@@ -45,6 +44,7 @@ from services.worker.context import current_deps
 from services.worker.settings import WorkerSettings
 from shared.conversations import ConversationStore
 from shared.logging import configure_logging, get_logger
+from shared.process import pid_alive
 from shared.queueing import inbound_queue, notices_queue, paced_job_class
 from shared.redis_client import sync_client
 
@@ -217,24 +217,9 @@ def free_a_dead_schedulers_lock(connection: redis.Redis, queue: Queue) -> str | 
         scheduler = RQScheduler.fetch(name, connection)
     except (SchedulerNotFound, KeyError, ValueError):  # gone, or a heartbeat without the rest: holder unknown
         return None
-    if scheduler.hostname != socket.gethostname() or _alive(scheduler.pid):
+    if scheduler.hostname != socket.gethostname() or pid_alive(scheduler.pid):
         return None
     return name if release_lock(connection, key, name) else None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie is dead too: a killed worker lingers as one until its parent reaps it.
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True  # no /proc to ask: it may be alive
-    return state not in ("Z", "X")
 
 
 def run_worker(settings: WorkerSettings, number: int) -> None:
