@@ -231,6 +231,13 @@ class ConversationStore:
 
     def chats(self, limit: int = 50) -> list[ChatSummary]:
         """Most recently active chats first."""
+        return self._summaries("", (), limit)
+
+    def summary(self, chat: str) -> ChatSummary | None:
+        found = self._summaries(" AND c.chat = ?", (chat,), 1)
+        return found[0] if found else None
+
+    def _summaries(self, where: str, params: tuple[str, ...], limit: int) -> list[ChatSummary]:
         at = now_ms()
         with self._db.reading() as db:
             rows = db.execute(
@@ -239,9 +246,9 @@ class ConversationStore:
                 " (SELECT author FROM messages m WHERE m.chat = c.chat ORDER BY id DESC LIMIT 1),"
                 " (SELECT at_ms FROM messages m WHERE m.chat = c.chat ORDER BY id DESC LIMIT 1),"
                 " (SELECT count(*) FROM messages m WHERE m.chat = c.chat AND held = 1)"
-                " FROM chats c WHERE EXISTS (SELECT 1 FROM messages m WHERE m.chat = c.chat)"
+                f" FROM chats c WHERE EXISTS (SELECT 1 FROM messages m WHERE m.chat = c.chat){where}"
                 " ORDER BY c.last_at_ms DESC LIMIT ?",
-                (limit,),
+                (*params, limit),
             ).fetchall()
         summaries = []
         for chat, name, paused_until_ms, paused_by, text, author, last_at, waiting in rows:
@@ -261,9 +268,6 @@ class ConversationStore:
                 )
             )
         return summaries
-
-    def summary(self, chat: str) -> ChatSummary | None:
-        return next((summary for summary in self.chats(limit=1_000_000) if summary.phone == chat), None)
 
     def last_message(self, direction: str) -> tuple[str, TranscriptEntry] | None:
         """The newest message ``in`` (from a client) or ``out`` (to one) in any chat, with its chat.
