@@ -26,7 +26,7 @@ PASSED_ON = frozenset({400, 401})
 
 async def post_to_session_owner(state: ApiState, company_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """The session owner's 200 answer; otherwise raises the error the caller should get."""
-    gateway_url = await state.redis_pool.run(session_owner_url, state, company_id)
+    gateway_url = await session_owner_url(state, company_id)
     headers = {}
     api_key = state.settings.api_key.get_secret_value()
     if api_key:
@@ -50,14 +50,15 @@ async def post_to_session_owner(state: ApiState, company_id: str, path: str, bod
     raise UpstreamRejected(f"wa-gateway answered {response.status_code}: {reason}", 502)
 
 
-def session_owner_url(state: ApiState, company_id: str) -> str:
+async def session_owner_url(state: ApiState, company_id: str) -> str:
     """Where this company's session owner serves /send: the lease says, so one api serves many gateways.
 
     With no lease (the owner is down or on standby), our own company still routes to the configured
     gateway, which answers 503 rather than letting a send vanish. Any other company is UnknownCompany.
+    Read on the async client: every reply part passes here, and a thread hop per part is latency.
     """
     try:
-        raw = state.redis.get(redis_keys.gateway_lease(company_id))
+        raw = await state.async_redis.get(redis_keys.gateway_lease(company_id))
     except redis.RedisError:
         raw = None
     if raw:

@@ -202,7 +202,7 @@ class AlertMonitor:
 
     async def _session(self) -> dict[Condition, Finding | None]:
         try:
-            url = await self.state.redis_pool.run(session_owner_url, self.state, self.company_id)
+            url = await session_owner_url(self.state, self.company_id)
         except (ValidationError, ValueError):  # a lease this version can't read: ask the configured gateway
             url = self.settings.gateway_url
         health = await self._health(url)

@@ -78,23 +78,28 @@ class InboundRecorder:
                     "Message from WhatsApp breaks the wire contract; kept in the journal as rejected", error=reason
                 )
                 return
-            if self._conversations is not None:
-                # Before the journal: WhatsApp redelivers until this handler returns, and both writes are idempotent.
-                await run_blocking(
-                    self._conversations.record_inbound,
-                    inbound.chat,
-                    inbound.text,
-                    inbound.message_id,
-                    kind=inbound.type,
-                    name=inbound.push_name,
-                    at_ms=inbound.timestamp,
-                )
-            if not await run_blocking(self._journal.append, inbound):
+            if not await run_blocking(self._keep, inbound):
                 log.info("Duplicate delivery from WhatsApp ignored")
                 return
             self._metrics.messages_received += 1
             log.info("New message from", push_name=message.push_name, kind=message.kind, length=len(message.text))
             self._on_journalled()
+
+    def _keep(self, inbound: InboundMessage) -> bool:
+        """Transcript, then journal, in one trip to a thread; False when the journal had this id already.
+
+        The transcript first: WhatsApp redelivers until the event handler returns, and both writes are idempotent.
+        """
+        if self._conversations is not None:
+            self._conversations.record_inbound(
+                inbound.chat,
+                inbound.text,
+                inbound.message_id,
+                kind=inbound.type,
+                name=inbound.push_name,
+                at_ms=inbound.timestamp,
+            )
+        return self._journal.append(inbound)
 
     async def record_reaction(self, reaction: IncomingReaction) -> None:
         """A client's emoji on a message goes into the transcript (an empty one: the reaction was removed)."""

@@ -41,7 +41,7 @@ async def health(state: StateDep) -> JSONResponse:
     except redis.RedisError as error:
         body["redis"] = {"ok": False, "error": str(error)}
         failing.append("redis")
-    gateway_url = await state.redis_pool.run(session_owner_url, state, state.settings.company_id)
+    gateway_url = await session_owner_url(state, state.settings.company_id)
     try:
         response = await state.http.get(f"{gateway_url}{GATEWAY_HEALTH_PATH}", timeout=GATEWAY_HEALTH_TIMEOUT)
         gateway = response.json()
