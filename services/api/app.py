@@ -22,6 +22,7 @@ from shared.http import BodyLimitMiddleware, install_error_handlers
 from shared.logging import get_logger
 from shared.queueing import inbound_queue
 from shared.redis_client import async_client, sync_client
+from shared.tls import tls_context
 
 log = get_logger(__name__)
 
@@ -36,7 +37,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = sync_client(settings.redis_url)
         async_redis = async_client(settings.redis_url)
-        http = httpx.AsyncClient(timeout=GATEWAY_TIMEOUT, limits=httpx.Limits(max_connections=50))
+        http = httpx.AsyncClient(timeout=GATEWAY_TIMEOUT, limits=httpx.Limits(max_connections=50), verify=tls_context())
         redis_pool = BlockingPool("redis", settings.enqueue_threads)
         backend_pool = BlockingPool("backend", BACKEND_THREADS)
         backend = await backend_pool.run(build_backend, settings)

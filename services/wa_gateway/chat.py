@@ -18,6 +18,7 @@ from services.wa_gateway.settings import GatewaySettings
 from shared.config import load_settings
 from shared.errors import ConfigurationError
 from shared.signing import API_KEY_HEADER
+from shared.tls import tls_context
 
 QUIET_SECONDS = 2.0
 """A reply is complete when nothing more arrived for this long after its first part."""
@@ -29,7 +30,7 @@ app = typer.Typer(add_completion=False)
 class Chat:
     def __init__(self, gateway_url: str, api_key: str, phone: str, name: str | None, patience: float) -> None:
         headers = {API_KEY_HEADER: api_key} if api_key else {}
-        self._http = httpx.Client(base_url=gateway_url, timeout=10, headers=headers)
+        self._http = httpx.Client(base_url=gateway_url, timeout=10, headers=headers, verify=tls_context())
         self.phone = phone
         self.name = name
         self.patience = patience

@@ -28,6 +28,7 @@ from shared.conversations import ConversationStore
 from shared.logging import get_logger
 from shared.redis_client import async_client
 from shared.tasks import cancel_and_wait
+from shared.tls import tls_context
 from shared.wire import SessionEvent
 
 log = get_logger(__name__)
@@ -66,7 +67,7 @@ async def gateway_runtime(
     journal = Journal(settings.data_dir / f"{role}-{settings.company_id}.sqlite")
     conversations = ConversationStore(settings.conversations_db)
     redis_client: redis.asyncio.Redis = async_client(settings.redis_url)
-    http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, limits=httpx.Limits(max_connections=10))
+    http = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT, limits=httpx.Limits(max_connections=10), verify=tls_context())
     chosen = transport or build_transport(settings)
 
     async def publish(event: SessionEvent) -> None:

@@ -24,6 +24,7 @@ from shared.logging import get_logger
 from shared.process import exit_on_configuration_error, parse_command_line, prepare_process
 from shared.queueing import inbound_queue, notices_queue, paced_job_class
 from shared.redis_client import sync_client
+from shared.tls import preload_http_client
 
 SUMMARY = """\
 worker: an RQ worker for the company's queues. Once a chat has been quiet for BATCH_IDLE_SECONDS it
@@ -48,6 +49,7 @@ def main() -> None:
     serve_metrics(settings.worker_metrics_host, settings.worker_metrics_port)  # wipes the directory: first
     warm_up()
     import_provider(settings)
+    preload_http_client()  # the TLS context and httpx's transport, loaded once here for every process
     with exit_on_configuration_error("worker"):
         build_backend(settings).close()  # a broken catalog stops the worker here, with one line
     connection = sync_client(settings.redis_url)

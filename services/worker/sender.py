@@ -8,6 +8,7 @@ import httpx
 
 from shared.errors import PermanentError, UpstreamUnavailable, WhatsAppNotConnected
 from shared.signing import API_KEY_HEADER
+from shared.tls import tls_context
 from shared.wire import ReactionRequest, SendRequest, WireModel, session_reaction_path, session_send_path
 
 SEND_TIMEOUT = httpx.Timeout(45.0, connect=5.0)
@@ -16,7 +17,7 @@ SEND_TIMEOUT = httpx.Timeout(45.0, connect=5.0)
 class ApiSender:
     def __init__(self, api_url: str, api_key: str) -> None:
         headers = {API_KEY_HEADER: api_key} if api_key else {}
-        self._client = httpx.Client(base_url=api_url, timeout=SEND_TIMEOUT, headers=headers)
+        self._client = httpx.Client(base_url=api_url, timeout=SEND_TIMEOUT, headers=headers, verify=tls_context())
 
     def close(self) -> None:
         self._client.close()

@@ -36,6 +36,7 @@ from shared.deadline import MIN_CALL_SECONDS, call_timeout, remaining
 from shared.errors import BackendUnavailable, BookingRefused, SlotTaken
 from shared.logging import get_logger
 from shared.metrics import BACKEND_CALL_SECONDS, BACKEND_CALLS
+from shared.tls import tls_context
 
 log = get_logger(__name__)
 
@@ -219,6 +220,7 @@ class YClientsClient:
             headers={"Accept": ACCEPT, "Content-Type": "application/json", "Authorization": authorization},
             timeout=timeout_seconds,
             follow_redirects=False,
+            verify=tls_context(),
         )
 
     def get(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from typing import Any
 
 import openai
@@ -22,6 +23,7 @@ from services.worker.settings import WorkerSettings
 from shared.deadline import MIN_CALL_SECONDS, remaining
 from shared.errors import TransientError
 from shared.logging import get_logger
+from shared.tls import tls_context
 
 log = get_logger(__name__)
 
@@ -47,7 +49,10 @@ class OpenAICompatibleProvider:
             api_key=settings.llm_api_key or PLACEHOLDER_KEY,
             timeout=settings.ai_timeout_seconds,
             max_retries=0,  # retried in _complete, within the turn's deadline
+            http_client=openai.DefaultHttpxClient(verify=tls_context()),
         )
+        # The SDK closes a client it made itself when that is collected, not one handed to it: close ours likewise.
+        weakref.finalize(self, self._client.close)
 
     def preload(self) -> None:
         """Load what the SDK otherwise loads on its first request (the chat resource, the modules that send and
