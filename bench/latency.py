@@ -137,15 +137,19 @@ def hops(log_dir: Path, message_ids: dict[str, str], sent: dict[str, float], rep
     wanted = {event for _, event, _ in HOPS}
     for path in log_dir.glob("*.json.log"):
         for line in path.read_text(errors="replace").splitlines():
-            if '"message_id"' not in line:
+            if '"message_id' not in line:
                 continue
             try:
                 record = json.loads(line)
             except ValueError:
                 continue
-            event, message_id = record.get("event"), record.get("message_id")
-            if event in wanted and message_id in message_ids and (event, message_id) not in seen:
-                seen[(event, message_id)] = datetime.fromisoformat(record["timestamp"]).timestamp()
+            event = record.get("event")
+            if event not in wanted:
+                continue
+            # A line about one message names it; the api's line about several lists them (message_ids).
+            for message_id in [record.get("message_id"), *record.get("message_ids", [])]:
+                if message_id in message_ids and (event, message_id) not in seen:
+                    seen[(event, message_id)] = datetime.fromisoformat(record["timestamp"]).timestamp()
     result = []
     previous = {message_id: sent[phone] for message_id, phone in message_ids.items()}
     for _, event, meaning in [*HOPS, ("", "", "→ first reply part in the outbox (the turn, the send proxy, the send)")]:

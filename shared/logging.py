@@ -94,6 +94,12 @@ def configure_logging(service: str, settings: CommonSettings, log_name: str | No
     root.addHandler(file_handler)
     root.addHandler(stream_handler)
     root.setLevel(settings.log_level)
+    # What the stdlib records on every line and no renderer here prints: the caller's file and line (a walk
+    # up the stack), thread, process and multiprocessing names. The logging docs' "Optimization" switches.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # Access logs repeat what our own lines say, and httpx logs every request at INFO.
     for noisy in ("uvicorn.access", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -89,6 +89,30 @@ def test_a_message_delivered_twice_is_stored_once(api: Stack, redis_client: redi
     assert len(buffered(redis_client)) == 1
 
 
+def test_one_grep_for_a_message_id_finds_the_line_that_queued_it_alone_or_among_several(api: Stack) -> None:
+    post(api, {"companyId": "962302", "messages": [{"from": CLIENT, "message": "Привет", "messageId": "one1"}]})
+    several = [{"from": f"7900123450{index}", "message": "Привет", "messageId": f"many{index}"} for index in range(3)]
+    post(api, {"companyId": "962302", "messages": several})
+    post(api, {"companyId": "962302", "messages": several[:2]})
+
+    def lines(message_id: str) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in api.log_lines("api") if message_id in line]
+
+    [alone] = lines("one1")
+    assert (alone["event"], alone["chat"], alone["message_id"], alone["company_id"]) == (
+        "Message queued for the worker",
+        CLIENT,
+        "one1",
+        "962302",
+    )
+    queued, duplicate = lines("many1")
+    assert queued["event"] == "Message queued for the worker" and queued["count"] == 3
+    assert queued["message_ids"] == ["many0", "many1", "many2"]
+    assert queued["chats"] == ["79001234500", "79001234501", "79001234502"]
+    assert duplicate["event"] == "Duplicate message ignored" and duplicate["message_ids"] == ["many0", "many1"]
+    assert queued["company_id"] == duplicate["company_id"] == "962302"
+
+
 BAD_BODIES: list[tuple[str, bytes | dict[str, Any], int, str]] = [
     ("malformed JSON", b'{"messages": [', 400, "not valid JSON"),
     ("not an object", b"[1, 2]", 422, "JSON object"),

@@ -88,16 +88,18 @@ def test_the_audit_counts_keys_by_pattern_and_those_without_a_ttl(redis_client: 
 
 
 def test_hops_are_the_medians_between_the_services_log_lines_and_the_reply(tmp_path: Path) -> None:
-    lines = {
+    lines: dict[str, list[tuple[str, str | list[str], float]]] = {
         "wa-gateway": [("New message from", "M1", 100.010), ("New message from", "M2", 200.020)],
-        "api": [("Message queued for the worker", "M1", 100.020), ("Message queued for the worker", "M2", 200.040)],
+        "api": [("Message queued for the worker", "M1", 100.020), ("Message queued for the worker", ["M0", "M2"], 200.040)],
         "worker": [("Processing message", "M1", 100.050), ("Processing message", "M2", 200.060)],
     }
     for service, records in lines.items():
         with (tmp_path / f"{service}.json.log").open("w") as log:
             for event, message_id, at in records:
                 stamp = f"1970-01-01T00:{int(at) // 60:02d}:{at % 60:09.6f}Z"
-                log.write(json.dumps({"event": event, "message_id": message_id, "timestamp": stamp}) + "\n")
+                # The api names one message (message_id) and lists several (message_ids): both count.
+                named = {"message_ids": message_id} if isinstance(message_id, list) else {"message_id": message_id}
+                log.write(json.dumps({"event": event, **named, "timestamp": stamp}) + "\n")
             log.write("not json\n")
     sent = {"7900": 100.0, "7901": 200.0}
     replies = {"7900": 100.070, "7901": 200.100}

@@ -58,6 +58,23 @@ async def _signed_body(request: Request, state: ApiState) -> bytes:
     return body
 
 
+def _log_each_kind(company_id: str, event: str, messages: list[InboundMessage]) -> None:
+    """One line for the request's messages of one kind: ``chat`` and ``message_id`` when it is one message (as
+    the gateway forwards a message when it has one), ``chats`` and ``message_ids`` when several. A line per
+    message was a third of the api's work under load; a grep for a message id finds either form."""
+    if len(messages) == 1:
+        with bound(company_id=company_id, chat=messages[0].chat, message_id=messages[0].message_id):
+            log.info(event)
+    elif messages:
+        log.info(
+            event,
+            company_id=company_id,
+            count=len(messages),
+            chats=[message.chat for message in messages],
+            message_ids=[message.message_id for message in messages],
+        )
+
+
 @router.post(REACTION_WEBHOOK_PATH)
 async def reaction_webhook(request: Request, state: StateDep) -> dict[str, Any]:
     """A client reacted to a message. Logged for now; nothing is queued for the AI."""
@@ -90,12 +107,8 @@ async def _receive_messages(request: Request, state: ApiState) -> dict[str, Any]
     company_id = served_company(webhook.company_id, state.settings.company_id)
     messages = _with_chats(webhook.messages, state.settings.default_region)
     result = await state.ingestor.ingest(company_id, messages)
-    for message in result.added:
-        with bound(company_id=company_id, chat=message.chat, message_id=message.message_id):
-            log.info("Message queued for the worker")
-    for message in result.duplicates:
-        with bound(company_id=company_id, chat=message.chat, message_id=message.message_id):
-            log.info("Duplicate message ignored")
+    _log_each_kind(company_id, "Message queued for the worker", result.added)
+    _log_each_kind(company_id, "Duplicate message ignored", result.duplicates)
     API_WEBHOOK_MESSAGES.labels("added").inc(len(result.added))
     API_WEBHOOK_MESSAGES.labels("duplicate").inc(len(result.duplicates))
     return {
