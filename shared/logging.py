@@ -47,11 +47,28 @@ class _RotatingFileHandler(logging.handlers.RotatingFileHandler):
         return self.maxBytes > 0 and self.stream.tell() >= self.maxBytes
 
 
+_process_fields: dict[str, Any] = {}
+"""Fields every line of this process carries, from any thread: contextvars bound in the main thread don't reach
+the threads (RQ's scheduler, a job's heartbeat), so ``service`` and ``worker_process`` live here."""
+
+
+def _add_process_fields(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    for key, value in _process_fields.items():
+        event_dict.setdefault(key, value)
+    return event_dict
+
+
+def bind_process(**fields: Any) -> None:
+    """Add fields to every line this process logs from now on, whichever thread logs it."""
+    _process_fields.update(fields)
+
+
 def configure_logging(service: str, settings: CommonSettings, log_name: str | None = None) -> None:
     """The only ``structlog.configure`` call of a process; its JSON log is ``<log_name or service>.json.log``."""
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_process_fields,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -63,7 +80,7 @@ def configure_logging(service: str, settings: CommonSettings, log_name: str | No
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    structlog.contextvars.bind_contextvars(service=service)
+    bind_process(service=service)
 
     def formatter(renderer: Any) -> logging.Formatter:
         return structlog.stdlib.ProcessorFormatter(
@@ -103,6 +120,27 @@ def configure_logging(service: str, settings: CommonSettings, log_name: str | No
     # Access logs repeat what our own lines say, and httpx logs every request at INFO.
     for noisy in ("uvicorn.access", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def switch_json_log(log_name: str) -> None:
+    """Write this process's JSON lines to ``<log_name>.json.log`` from now on, in the same directory and format.
+
+    For a process forked from one that configured logging: a rotating file can have one writer only, and
+    configuring everything again in each forked process would copy about 1.5 MB of the parent's pages.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, _RotatingFileHandler):
+            replacement = _RotatingFileHandler(
+                Path(handler.baseFilename).with_name(f"{log_name}.json.log"),
+                maxBytes=LOG_FILE_MAX_BYTES,
+                backupCount=LOG_FILE_BACKUPS,
+                encoding="utf-8",
+            )
+            replacement.setFormatter(handler.formatter)
+            root.removeHandler(handler)
+            root.addHandler(replacement)
+            handler.close()  # this process's copy of the file; the parent's stays open
 
 
 def get_logger(name: str) -> Any:

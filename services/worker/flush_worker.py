@@ -28,7 +28,6 @@ import time
 from typing import Any
 
 import redis
-import structlog
 from redis.client import Pipeline
 from rq import Queue
 from rq.exceptions import SchedulerNotFound
@@ -44,7 +43,7 @@ from rq.worker import SimpleWorker, WorkerStatus
 from services.worker.context import current_deps
 from services.worker.settings import WorkerSettings
 from shared.conversations import ConversationStore
-from shared.logging import configure_logging, get_logger
+from shared.logging import bind_process, get_logger, switch_json_log
 from shared.process import pid_alive
 from shared.queueing import inbound_queue, notices_queue, paced_job_class
 from shared.redis_client import sync_client
@@ -239,8 +238,8 @@ def run_worker(settings: WorkerSettings, number: int) -> None:
     Its JSON log is ``worker-<number>.json.log``: a rotating log file can have one writer only. Every
     line carries ``worker_process``, so the console log (one for the pool) tells the processes apart.
     """
-    configure_logging("worker", settings, log_name=f"worker-{number}")
-    structlog.contextvars.bind_contextvars(worker_process=number)
+    switch_json_log(f"worker-{number}")
+    bind_process(worker_process=number)
     current_deps()  # built here once and kept for every job, so the first job doesn't pay for it
     connection = sync_client(settings.redis_url)
     job_class = paced_job_class(settings.job_retry_intervals_seconds)

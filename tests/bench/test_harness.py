@@ -90,7 +90,10 @@ def test_the_audit_counts_keys_by_pattern_and_those_without_a_ttl(redis_client: 
 def test_hops_are_the_medians_between_the_services_log_lines_and_the_reply(tmp_path: Path) -> None:
     lines: dict[str, list[tuple[str, str | list[str], float]]] = {
         "wa-gateway": [("New message from", "M1", 100.010), ("New message from", "M2", 200.020)],
-        "api": [("Message queued for the worker", "M1", 100.020), ("Message queued for the worker", ["M0", "M2"], 200.040)],
+        "api": [
+            ("Message queued for the worker", "M1", 100.020),
+            ("Message queued for the worker", ["M0", "M2"], 200.040),
+        ],
         "worker": [("Processing message", "M1", 100.050), ("Processing message", "M2", 200.060)],
     }
     for service, records in lines.items():

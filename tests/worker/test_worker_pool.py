@@ -4,6 +4,7 @@ stopped costs its process (never the pool), and SIGTERM lets every job finish.""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Callable
@@ -110,3 +111,25 @@ def test_sigterm_lets_the_job_in_progress_finish_before_the_worker_exits(make_st
     # The second part went out before the worker exited, and none of its processes is left behind.
     assert answered_once(stack, phone)
     assert not any(running(pid) for pid in processes)
+
+
+def test_each_worker_process_writes_its_own_json_log_and_marks_every_line_its_threads_too(
+    make_stack: Callable[..., Stack], redis_client: redis.Redis
+) -> None:
+    stack = make_stack(WORKER_PROCESSES="2")
+    stack.start("worker")
+    queue = inbound_queue(redis_client, COMPANY)
+    wait_for_processes(stack, 2)
+    wait_for(lambda: Worker.count(connection=redis_client, queue=queue) == 2, 30, "two RQ workers on the queue")
+    jobs = [queue.enqueue("os.getpid") for _ in range(20)]
+    wait_for(lambda: all(finished_as(job, JobStatus.FINISHED) for job in jobs), 60, "every job")
+
+    logs = stack.root / "log"
+    for number in (1, 2):
+        lines = [json.loads(line) for line in (logs / f"worker-{number}.json.log").read_text().splitlines()]
+        assert lines, f"worker-{number}.json.log is empty"
+        unmarked = [line for line in lines if line.get("worker_process") != number]
+        assert not unmarked, unmarked[:3]
+    # The main process runs no job: its own file has the pool's lines only.
+    main = (logs / "worker.json.log").read_text()
+    assert "worker started" in main and "os.getpid" not in main
