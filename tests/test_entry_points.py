@@ -96,3 +96,18 @@ def test_make_help_lists_every_target_on_one_line_each() -> None:
         described = [line for line in lines if line.split()[:1] == [target]]
         assert len(described) == 1, f"`make help` does not list {target} once:\n{result.stdout}"
         assert len(described[0].split()) > 1, f"`make help` lists {target} without saying what it does"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_a_service_does_not_load_rich_which_only_the_cli_draws_with(module: str) -> None:
+    probe = f"import sys; import {module}.__main__; print(sys.modules.get('rich', 'absent'))"
+    service = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert service.stdout.strip() == "None", "rich got loaded (about 5 MB a process)"
+    cli = subprocess.run(
+        [sys.executable, "-c", "import sys, services.cli.app; import rich; print(rich.__name__)"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=True,
+    )
+    assert cli.stdout.strip() == "rich"

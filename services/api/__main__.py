@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shared.no_rich  # noqa: F401 - first, before anything imports structlog
+
+# isort: split
+
 from fastapi import FastAPI
 
 from services.api.app import create_app

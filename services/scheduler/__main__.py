@@ -7,6 +7,10 @@ which a moved visit would leave behind. See docs/reminders.md.
 
 from __future__ import annotations
 
+import shared.no_rich  # noqa: F401 - first, before anything imports structlog
+
+# isort: split
+
 import signal
 import time
 from collections.abc import Callable

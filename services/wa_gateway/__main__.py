@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shared.no_rich  # noqa: F401 - first, before anything imports structlog
+
+# isort: split
+
 from services.wa_gateway.app import create_app
 from services.wa_gateway.settings import GatewaySettings
 from shared.process import parse_command_line, prepare_process, serve

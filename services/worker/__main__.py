@@ -9,6 +9,10 @@ WORKER_MAINTENANCE_INTERVAL seconds (100 s by default) instead of RQ's default t
 
 from __future__ import annotations
 
+import shared.no_rich  # noqa: F401 - first, before anything imports structlog
+
+# isort: split
+
 from functools import partial
 
 import services.worker.tasks  # noqa: F401 - imported before the fork on purpose, as everything below

@@ -15,8 +15,6 @@ import hmac
 import json
 from datetime import datetime, timedelta
 
-import icalendar
-
 from shared.booking.models import Booking, Company
 from shared.errors import LinkExpired, NotAuthenticated
 from shared.wire import CALENDAR_PATH
@@ -67,6 +65,10 @@ def read_calendar_token(secret: str, token: str, company_id: str, now: datetime)
 
 def visit_ics(booking: Booking, company: Company) -> bytes:
     """One VEVENT for the visit, with the salon's address and an alarm two hours before."""
+    # Imported here: only the api serves the .ics, and the worker, which only signs links, would carry the
+    # library (about 3 MB) in every one of its processes.
+    import icalendar  # noqa: PLC0415
+
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//AI Admin//visit//RU")
     calendar.add("version", "2.0")
