@@ -91,14 +91,7 @@ class InboundRecorder:
         The transcript first: WhatsApp redelivers until the event handler returns, and both writes are idempotent.
         """
         if self._conversations is not None:
-            self._conversations.record_inbound(
-                inbound.chat,
-                inbound.text,
-                inbound.message_id,
-                kind=inbound.type,
-                name=inbound.push_name,
-                at_ms=inbound.timestamp,
-            )
+            self._conversations.record_client_message(inbound)
         return self._journal.append(inbound)
 
     async def record_reaction(self, reaction: IncomingReaction) -> None:

@@ -176,14 +176,7 @@ def _store(batch: Batch, deps: WorkerDeps, decision: Decision, memory: ChatMemor
 def _record_inbound(batch: Batch, deps: WorkerDeps) -> None:
     """The gateway already wrote these; a message posted straight to the api's webhook was not, so write it."""
     for message in batch.messages:
-        deps.conversations.record_inbound(
-            batch.chat,
-            message.text,
-            message.message_id,
-            kind=message.type,
-            name=message.push_name,
-            at_ms=message.timestamp,
-        )
+        deps.conversations.record_client_message(message)
 
 
 def _taken_over(batch: Batch, deps: WorkerDeps) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from shared.conversations.models import Author, ChatSummary, TranscriptEntry, Turn
 from shared.sqlite import SqliteStore
+from shared.wire import InboundMessage
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chats (
@@ -93,6 +94,17 @@ class ConversationStore:
                 (chat, Author.CLIENT.value, kind, text, message_id, f"in:{message_id}", at, int(held)),
             )
             return cursor.rowcount == 1
+
+    def record_client_message(self, message: InboundMessage) -> bool:
+        """``record_inbound`` for a message as it crosses the processes (the gateway's journal, the worker's batch)."""
+        return self.record_inbound(
+            message.chat,
+            message.text,
+            message.message_id,
+            kind=message.type,
+            name=message.push_name,
+            at_ms=message.timestamp,
+        )
 
     def record_outbound(
         self,
