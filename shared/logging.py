@@ -63,8 +63,12 @@ def bind_process(**fields: Any) -> None:
     _process_fields.update(fields)
 
 
-def configure_logging(service: str, settings: CommonSettings, log_name: str | None = None) -> None:
-    """The only ``structlog.configure`` call of a process; its JSON log is ``<log_name or service>.json.log``."""
+def _json_log_file(path: Path) -> _RotatingFileHandler:
+    return _RotatingFileHandler(path, maxBytes=LOG_FILE_MAX_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8")
+
+
+def configure_logging(service: str, settings: CommonSettings) -> None:
+    """The only ``structlog.configure`` call of a process; its JSON log is ``<service>.json.log``."""
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     shared_processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -90,12 +94,7 @@ def configure_logging(service: str, settings: CommonSettings, log_name: str | No
 
     json_renderer = structlog.processors.JSONRenderer(ensure_ascii=False)  # readable Russian in `grep` and `jq`
     console_json = settings.log_format == "json" or (settings.log_format == "auto" and settings.app_env == "production")
-    file_handler = _RotatingFileHandler(
-        Path(settings.log_dir) / f"{log_name or service}.json.log",
-        maxBytes=LOG_FILE_MAX_BYTES,
-        backupCount=LOG_FILE_BACKUPS,
-        encoding="utf-8",
-    )
+    file_handler = _json_log_file(Path(settings.log_dir) / f"{service}.json.log")
     file_handler.setFormatter(formatter(json_renderer))
     stream_handler = logging.StreamHandler(sys.stdout)
     stream_handler.setFormatter(
@@ -126,17 +125,12 @@ def switch_json_log(log_name: str) -> None:
     """Write this process's JSON lines to ``<log_name>.json.log`` from now on, in the same directory and format.
 
     For a process forked from one that configured logging: a rotating file can have one writer only, and
-    configuring everything again in each forked process would copy about 1.5 MB of the parent's pages.
+    configuring everything again in each forked process would copy about 1 MB of the parent's pages.
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
         if isinstance(handler, _RotatingFileHandler):
-            replacement = _RotatingFileHandler(
-                Path(handler.baseFilename).with_name(f"{log_name}.json.log"),
-                maxBytes=LOG_FILE_MAX_BYTES,
-                backupCount=LOG_FILE_BACKUPS,
-                encoding="utf-8",
-            )
+            replacement = _json_log_file(Path(handler.baseFilename).with_name(f"{log_name}.json.log"))
             replacement.setFormatter(handler.formatter)
             root.removeHandler(handler)
             root.addHandler(replacement)
